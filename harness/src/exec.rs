@@ -1,0 +1,144 @@
+//! `gauntlet exec` and `gauntlet doctor`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use gauntlet_sandbox::policy::{Overrides, Policy};
+use gauntlet_sandbox::process::{ProcessOptions, ProcessSandbox, StdinMode};
+use gauntlet_sandbox::wasm::{WasmOptions, WasmSandbox};
+use gauntlet_sandbox::{Outcome, SandboxError, Weaken, Weakening};
+
+use crate::cli::{BackendArg, ExecArgs, EXIT_BAD_INPUT, EXIT_INTERNAL};
+
+fn bad_input(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("gauntlet: {msg}");
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+/// Builds the effective policy: the file (or the strict defaults), then the flags.
+pub fn effective_policy(args: &ExecArgs) -> Result<Policy, String> {
+    let base = match &args.policy {
+        Some(path) => Policy::from_toml_file(path).map_err(|e| e.to_string())?,
+        None => Policy::default(),
+    };
+    let overrides = Overrides {
+        wall_time: args.wall.map(|d| d.0),
+        cpu_time: args.cpu.map(|d| d.0),
+        memory: args.memory.map(|s| s.0),
+        pids: args.pids,
+        output: args.output.map(|s| s.0),
+        net: args.net,
+        ro: args.ro.clone(),
+        rw: args.rw.clone(),
+        env: args.env.clone(),
+    };
+    base.with_overrides(&overrides).map_err(|e| {
+        // Errors from flags name the flag's field; say it came from the command line.
+        let mut e = e;
+        if e.file.is_none() {
+            e.file = Some(PathBuf::from("command line"));
+        }
+        e.to_string()
+    })
+}
+
+fn weakening(args: &ExecArgs, backend: &str) -> Result<Weakening, String> {
+    let mut set = Vec::new();
+    for name in &args.unsafe_weaken {
+        let w = Weaken::from_name(name).ok_or_else(|| {
+            let all: Vec<String> = Weaken::ALL.iter().map(|w| w.name()).collect();
+            format!(
+                "--unsafe-weaken: {name:?} is not a layer ({})",
+                all.join(", ")
+            )
+        })?;
+        if w.backend() != backend {
+            return Err(format!(
+                "--unsafe-weaken: {name:?} applies to the {} backend, not {backend}",
+                w.backend()
+            ));
+        }
+        set.push(w);
+    }
+    if !set.is_empty() {
+        eprintln!("gauntlet: WARNING: --unsafe-weaken removes protections ({}); this sandbox does NOT contain hostile code", args.unsafe_weaken.join(", "));
+    }
+    // SAFETY: not memory safety: the user asked for these removals on the command line, and was warned.
+    Ok(unsafe { Weakening::remove_protections(set) })
+}
+
+pub fn run(args: ExecArgs) -> ExitCode {
+    let policy = match effective_policy(&args) {
+        Ok(p) => p,
+        Err(e) => return bad_input(e),
+    };
+    let program = PathBuf::from(&args.program[0]);
+    let rest = args.program[1..].to_vec();
+    let backend = match args.backend {
+        BackendArg::Process => "process",
+        BackendArg::Wasm => "wasm",
+    };
+    let weaken = match weakening(&args, backend) {
+        Ok(w) => w,
+        Err(e) => return bad_input(e),
+    };
+    let result: Result<Outcome, SandboxError> = match args.backend {
+        BackendArg::Process => {
+            let opts = ProcessOptions {
+                require_all: args.require_all,
+                stdin: if args.stdin {
+                    StdinMode::Inherit
+                } else {
+                    StdinMode::Null
+                },
+                weaken,
+            };
+            ProcessSandbox::new(opts).run(&policy, &program, &rest)
+        }
+        BackendArg::Wasm => {
+            WasmSandbox::new(WasmOptions { weaken }).and_then(|s| s.run(&policy, &program, &rest))
+        }
+    };
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) if e.is_bad_input() => return bad_input(e),
+        Err(e) => {
+            eprintln!("gauntlet: {e}");
+            return ExitCode::from(EXIT_INTERNAL);
+        }
+    };
+    if args.json {
+        let mut out = std::io::stdout().lock();
+        let _ = serde_json::to_writer(&mut out, &outcome);
+        let _ = writeln!(out);
+        return ExitCode::SUCCESS;
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(&outcome.stdout);
+    let _ = out.flush();
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(&outcome.stderr);
+    let _ = writeln!(err, "{}", outcome.summary());
+    ExitCode::from(outcome.shell_exit_code().clamp(0, 255) as u8)
+}
+
+pub fn doctor(json: bool) -> ExitCode {
+    let report = gauntlet_sandbox::process::doctor();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        for r in &report {
+            println!(
+                "{:<14} {:<4} {}",
+                r.layer,
+                if r.available { "ok" } else { "MISSING" },
+                r.detail
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,338 @@
+//! A cgroup per run, for memory (swap 0), pids and CPU accounting, with peaks read back at the end.
+//!
+//! One trait, `CgroupManager`, with a v2 and a v1 implementation behind the `Cgroup` enum: v2 where the
+//! unified hierarchy has the controllers, v1 where that is what the host has (memory, pids and cpuacct
+//! mounted separately). Run cgroups live under `<supervisor's own cgroup>/gauntlet/` and are named
+//! `r<supervisor pid>-<supervisor start time>-<seq>`, so that the cgroups of a supervisor that died (a
+//! crashed or SIGKILLed run) are recognised and removed at the next start (`sweep_stale`).
+
+mod v1;
+mod v2;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+/// What a run cgroup measured.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CgroupStats {
+    pub cpu_ns: Option<u64>,
+    pub peak_memory: Option<u64>,
+    pub oom_kills: u64,
+    pub peak_pids: Option<u64>,
+    pub pids_max_hits: u64,
+}
+
+/// The limits a run cgroup enforces.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CgroupLimits {
+    pub memory: Option<u64>,
+    pub pids: Option<u64>,
+}
+
+pub(crate) trait CgroupManager {
+    /// Moves a process into the run cgroup.
+    fn add(&self, pid: libc::pid_t) -> io::Result<()>;
+    /// CPU time used so far by every process of the run, in nanoseconds.
+    fn cpu_ns(&self) -> Option<u64>;
+    /// Counters and peaks, read once the run is over.
+    fn stats(&self) -> CgroupStats;
+    /// SIGKILLs every process still in the cgroup.
+    fn kill_all(&self);
+    /// Removes the cgroup directories (after `kill_all` if anything is left).
+    fn remove(&self) -> io::Result<()>;
+    /// The directories that make up this cgroup (one per v1 controller).
+    fn dirs(&self) -> Vec<PathBuf>;
+}
+
+pub(crate) enum Cgroup {
+    V1(v1::CgroupV1),
+    V2(v2::CgroupV2),
+}
+
+impl Cgroup {
+    fn inner(&self) -> &dyn CgroupManager {
+        match self {
+            Cgroup::V1(c) => c,
+            Cgroup::V2(c) => c,
+        }
+    }
+
+    /// Creates a run cgroup with the given limits on whichever hierarchy the host offers.
+    pub(crate) fn create(limits: CgroupLimits) -> Result<(Cgroup, Vec<&'static str>), String> {
+        static SWEPT: OnceLock<()> = OnceLock::new();
+        let host = host_layout()?;
+        SWEPT.get_or_init(|| sweep_stale(&host));
+        let name = run_name();
+        match host {
+            HostLayout::V2(root) => {
+                v2::CgroupV2::create(root, &name, limits).map(|(c, l)| (Cgroup::V2(c), l))
+            }
+            HostLayout::V1(ctl) => {
+                v1::CgroupV1::create(ctl, &name, limits).map(|(c, l)| (Cgroup::V1(c), l))
+            }
+        }
+    }
+
+    pub(crate) fn version(&self) -> u8 {
+        match self {
+            Cgroup::V1(_) => 1,
+            Cgroup::V2(_) => 2,
+        }
+    }
+}
+
+impl CgroupManager for Cgroup {
+    fn add(&self, pid: libc::pid_t) -> io::Result<()> {
+        self.inner().add(pid)
+    }
+    fn cpu_ns(&self) -> Option<u64> {
+        self.inner().cpu_ns()
+    }
+    fn stats(&self) -> CgroupStats {
+        self.inner().stats()
+    }
+    fn kill_all(&self) {
+        self.inner().kill_all()
+    }
+    fn remove(&self) -> io::Result<()> {
+        self.inner().remove()
+    }
+    fn dirs(&self) -> Vec<PathBuf> {
+        self.inner().dirs()
+    }
+}
+
+/// Where this supervisor's run cgroups go.
+#[derive(Clone, Debug)]
+pub(crate) enum HostLayout {
+    /// The `gauntlet` directory in the unified hierarchy.
+    V2(PathBuf),
+    /// The `gauntlet` directory of each v1 controller: memory, pids, cpuacct (any may be absent).
+    V1(V1Dirs),
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct V1Dirs {
+    pub memory: Option<PathBuf>,
+    pub pids: Option<PathBuf>,
+    pub cpuacct: Option<PathBuf>,
+}
+
+/// Finds this process's own cgroups and picks the hierarchy to use.
+pub(crate) fn host_layout() -> Result<HostLayout, String> {
+    static LAYOUT: OnceLock<Result<HostLayout, String>> = OnceLock::new();
+    LAYOUT.get_or_init(detect_layout).clone()
+}
+
+fn detect_layout() -> Result<HostLayout, String> {
+    let own = std::fs::read_to_string("/proc/self/cgroup")
+        .map_err(|e| format!("/proc/self/cgroup: {e}"))?;
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo")
+        .map_err(|e| format!("/proc/self/mountinfo: {e}"))?;
+    let mut v2_mount = None;
+    let mut v1_mounts: Vec<(String, PathBuf)> = Vec::new();
+    for line in mounts.lines() {
+        let Some((pre, post)) = line.split_once(" - ") else {
+            continue;
+        };
+        let pre: Vec<&str> = pre.split(' ').collect();
+        let post: Vec<&str> = post.split(' ').collect();
+        let (Some(mnt), Some(fstype)) = (pre.get(4), post.first()) else {
+            continue;
+        };
+        match *fstype {
+            "cgroup2" => v2_mount = Some(PathBuf::from(mnt)),
+            "cgroup" => {
+                let opts = post.get(2).copied().unwrap_or("");
+                for c in opts.split(',') {
+                    if matches!(c, "memory" | "pids" | "cpuacct") {
+                        v1_mounts.push((c.to_string(), PathBuf::from(mnt)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // v2 first, when its root offers memory and pids.
+    if let Some(m) = &v2_mount {
+        let ctrls = std::fs::read_to_string(m.join("cgroup.controllers")).unwrap_or_default();
+        if ctrls.split_whitespace().any(|c| c == "memory")
+            && ctrls.split_whitespace().any(|c| c == "pids")
+        {
+            let rel = own
+                .lines()
+                .find_map(|l| l.strip_prefix("0::"))
+                .unwrap_or("/");
+            return Ok(HostLayout::V2(
+                m.join(rel.trim_start_matches('/')).join("gauntlet"),
+            ));
+        }
+    }
+    let mut dirs = V1Dirs::default();
+    for line in own.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, ctrls, rel) = (
+            parts.next(),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or("/"),
+        );
+        for c in ctrls.split(',') {
+            if let Some((_, mnt)) = v1_mounts.iter().find(|(name, _)| name == c) {
+                let dir = mnt.join(rel.trim_start_matches('/')).join("gauntlet");
+                match c {
+                    "memory" => dirs.memory = Some(dir),
+                    "pids" => dirs.pids = Some(dir),
+                    "cpuacct" => dirs.cpuacct = Some(dir),
+                    _ => {}
+                }
+            }
+        }
+    }
+    if dirs.memory.is_none() && dirs.pids.is_none() && dirs.cpuacct.is_none() {
+        return Err("no cgroup hierarchy with memory, pids or cpuacct is mounted".into());
+    }
+    Ok(HostLayout::V1(dirs))
+}
+
+/// This supervisor's identity in run cgroup names: pid and start time (clock ticks since boot).
+fn owner_tag() -> &'static str {
+    static TAG: OnceLock<String> = OnceLock::new();
+    TAG.get_or_init(|| {
+        let pid = std::process::id();
+        format!("r{pid}-{}", start_time(pid as i32).unwrap_or(0))
+    })
+}
+
+fn run_name() -> String {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    format!("{}-{}", owner_tag(), SEQ.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Field 22 of /proc/<pid>/stat.
+pub(crate) fn start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    after.split(' ').nth(19)?.parse().ok()
+}
+
+/// True when the supervisor that created a run cgroup of this name is gone.
+fn is_stale(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('r') else {
+        return false;
+    };
+    let mut it = rest.split('-');
+    let (Some(pid), Some(start)) = (
+        it.next().and_then(|p| p.parse::<i32>().ok()),
+        it.next().and_then(|s| s.parse::<u64>().ok()),
+    ) else {
+        return false;
+    };
+    start_time(pid) != Some(start)
+}
+
+/// Removes run cgroups whose supervisor is dead, killing anything left in them first.
+pub(crate) fn sweep_stale(host: &HostLayout) {
+    let parents: Vec<PathBuf> = match host {
+        HostLayout::V2(p) => vec![p.clone()],
+        HostLayout::V1(d) => [&d.memory, &d.pids, &d.cpuacct]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
+    };
+    for parent in parents {
+        let Ok(entries) = std::fs::read_dir(&parent) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if e.path().is_dir() && is_stale(&name) {
+                kill_procs(&e.path());
+                let _ = remove_dir_retrying(&e.path());
+            }
+        }
+    }
+}
+
+/// Count of run cgroups present now under this host's `gauntlet` directories (for leak checks).
+pub fn leftover_run_cgroups() -> Vec<PathBuf> {
+    let Ok(host) = host_layout() else {
+        return Vec::new();
+    };
+    let parents: Vec<PathBuf> = match host {
+        HostLayout::V2(p) => vec![p],
+        HostLayout::V1(d) => [d.memory, d.pids, d.cpuacct]
+            .into_iter()
+            .flatten()
+            .collect(),
+    };
+    parents
+        .iter()
+        .filter_map(|p| std::fs::read_dir(p).ok())
+        .flat_map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+pub(crate) fn kill_procs(dir: &Path) {
+    for _ in 0..100 {
+        let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+        let pids: Vec<i32> = procs
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect();
+        if pids.is_empty() {
+            return;
+        }
+        for pid in pids {
+            let _ = super::sys::kill(pid, libc::SIGKILL);
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// rmdir, retrying while the kernel finishes tearing down the last processes (EBUSY).
+pub(crate) fn remove_dir_retrying(dir: &Path) -> io::Result<()> {
+    let mut last = Ok(());
+    for i in 0..200 {
+        match std::fs::remove_dir(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => last = Err(e),
+        }
+        if i > 20 {
+            kill_procs(dir);
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        } else {
+            std::thread::yield_now();
+        }
+    }
+    last
+}
+
+pub(crate) fn read_u64(path: &Path) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// Value of `key` in a flat-keyed cgroup file (`memory.events`, `pids.events`, `memory.oom_control`).
+pub(crate) fn read_keyed(path: &Path, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(' ')?;
+        (k == key).then(|| v.trim().parse().ok()).flatten()
+    })
+}
+
+pub(crate) fn ensure_dir(dir: &Path) -> io::Result<()> {
+    match std::fs::create_dir(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,123 @@
+//! cgroup v1: one directory per controller (memory, pids, cpuacct).
+
+use std::io;
+use std::path::PathBuf;
+
+use super::{
+    ensure_dir, kill_procs, read_keyed, read_u64, remove_dir_retrying, CgroupLimits, CgroupManager,
+    CgroupStats, V1Dirs,
+};
+
+pub(crate) struct CgroupV1 {
+    memory: Option<PathBuf>,
+    pids: Option<PathBuf>,
+    cpuacct: Option<PathBuf>,
+}
+
+impl CgroupV1 {
+    /// Creates `<controller>/gauntlet/<name>` for each controller present and writes the limits. Returns
+    /// the cgroup and the names of the controllers that could not be set up, with reasons folded in.
+    pub(crate) fn create(
+        dirs: V1Dirs,
+        name: &str,
+        limits: CgroupLimits,
+    ) -> Result<(CgroupV1, Vec<&'static str>), String> {
+        let mut missing = Vec::new();
+        let make = |parent: &Option<PathBuf>| -> Option<PathBuf> {
+            let parent = parent.as_ref()?;
+            ensure_dir(parent).ok()?;
+            let dir = parent.join(name);
+            ensure_dir(&dir).ok()?;
+            Some(dir)
+        };
+        let cg = CgroupV1 {
+            memory: make(&dirs.memory),
+            pids: make(&dirs.pids),
+            cpuacct: make(&dirs.cpuacct),
+        };
+        if cg.memory.is_none() && cg.pids.is_none() && cg.cpuacct.is_none() {
+            return Err("cannot create a cgroup in any v1 controller (not writable)".into());
+        }
+        match (&cg.memory, limits.memory) {
+            (Some(m), Some(bytes)) => {
+                let set = std::fs::write(m.join("memory.limit_in_bytes"), bytes.to_string());
+                // memsw = mem means no swap at all; absent when swap accounting is off.
+                let _ = std::fs::write(m.join("memory.memsw.limit_in_bytes"), bytes.to_string());
+                let _ = std::fs::write(m.join("memory.swappiness"), "0");
+                if set.is_err() {
+                    missing.push("cgroup_memory");
+                }
+            }
+            (None, _) => missing.push("cgroup_memory"),
+            _ => {}
+        }
+        match (&cg.pids, limits.pids) {
+            (Some(p), Some(n)) => {
+                if std::fs::write(p.join("pids.max"), n.to_string()).is_err() {
+                    missing.push("cgroup_pids");
+                }
+            }
+            (None, _) => missing.push("cgroup_pids"),
+            _ => {}
+        }
+        if cg.cpuacct.is_none() {
+            missing.push("cgroup_cpu");
+        }
+        Ok((cg, missing))
+    }
+
+    fn all(&self) -> impl Iterator<Item = &PathBuf> {
+        [&self.memory, &self.pids, &self.cpuacct]
+            .into_iter()
+            .flatten()
+    }
+}
+
+impl CgroupManager for CgroupV1 {
+    fn add(&self, pid: libc::pid_t) -> io::Result<()> {
+        for dir in self.all() {
+            std::fs::write(dir.join("cgroup.procs"), pid.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn cpu_ns(&self) -> Option<u64> {
+        read_u64(&self.cpuacct.as_ref()?.join("cpuacct.usage"))
+    }
+
+    fn stats(&self) -> CgroupStats {
+        let mem = self.memory.as_ref();
+        let pids = self.pids.as_ref();
+        CgroupStats {
+            cpu_ns: self.cpu_ns(),
+            peak_memory: mem.and_then(|m| read_u64(&m.join("memory.max_usage_in_bytes"))),
+            oom_kills: mem
+                .and_then(|m| read_keyed(&m.join("memory.oom_control"), "oom_kill"))
+                .unwrap_or(0),
+            peak_pids: pids.and_then(|p| read_u64(&p.join("pids.peak"))),
+            pids_max_hits: pids
+                .and_then(|p| read_keyed(&p.join("pids.events"), "max"))
+                .unwrap_or(0),
+        }
+    }
+
+    fn kill_all(&self) {
+        for dir in self.all() {
+            kill_procs(dir);
+        }
+    }
+
+    fn remove(&self) -> io::Result<()> {
+        let mut result = Ok(());
+        for dir in self.all() {
+            if let Err(e) = remove_dir_retrying(dir) {
+                result = Err(e);
+            }
+        }
+        result
+    }
+
+    fn dirs(&self) -> Vec<PathBuf> {
+        self.all().cloned().collect()
+    }
+}

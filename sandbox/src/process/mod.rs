@@ -1,0 +1,615 @@
+//! The Linux process backend.
+//!
+//! `ProcessSandbox::run` turns the policy into a `Plan` (`plan.rs`), creates the run cgroup
+//! (`cgroup/`), forks the child whose setup path applies the plan (`child.rs`), and supervises it here:
+//! output capped through pipes, a wall-clock deadline and a tree-wide CPU limit (cgroup accounting), and
+//! the kill of the whole pid namespace at the end. All libc calls are in `sys.rs`.
+
+mod cgroup;
+mod child;
+mod fence;
+mod plan;
+mod probe;
+pub mod seccomp;
+mod sys;
+mod syscall_table;
+
+use std::ffi::OsString;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+pub use cgroup::leftover_run_cgroups;
+use cgroup::{Cgroup, CgroupLimits, CgroupManager, CgroupStats};
+pub use plan::resolve_program;
+pub use probe::{doctor, LayerReport};
+pub use seccomp::ALWAYS_DENIED;
+
+use crate::error::{SandboxError, SandboxErrorKind};
+use crate::outcome::{Limit, MissingLayer, Outcome, Status, Usage};
+use crate::policy::Policy;
+use crate::weaken::{Weaken, Weakening};
+
+/// Where the plugin's stdin comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StdinMode {
+    /// `/dev/null` (the default).
+    #[default]
+    Null,
+    /// The caller's own stdin, passed on purpose.
+    Inherit,
+}
+
+/// Settings of the process backend that are not policy.
+#[derive(Clone, Debug, Default)]
+pub struct ProcessOptions {
+    /// Refuse to run (status `error`) when any layer is missing on this host.
+    pub require_all: bool,
+    pub stdin: StdinMode,
+    /// Protections removed on purpose (mutants). Empty unless built through the unsafe constructor.
+    pub weaken: Weakening,
+}
+
+/// The process sandbox. Cheap to create; one value can run many plugins, also from several threads.
+#[derive(Clone, Debug, Default)]
+pub struct ProcessSandbox {
+    opts: ProcessOptions,
+}
+
+/// How often the supervisor samples the cgroup's CPU time while a run has a CPU limit.
+const CPU_POLL: Duration = Duration::from_millis(10);
+
+impl ProcessSandbox {
+    pub fn new(opts: ProcessOptions) -> Self {
+        ProcessSandbox { opts }
+    }
+
+    /// Runs `program` with `args` under `policy` and reports how it ended. Errors are bad input (a missing
+    /// program or policy path) or a supervisor that cannot make pipes or fork; everything that happens to
+    /// the plugin is an `Outcome`.
+    pub fn run(
+        &self,
+        policy: &Policy,
+        program: &Path,
+        args: &[OsString],
+    ) -> Result<Outcome, SandboxError> {
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        policy.validate()?;
+        let program = resolve_program(program)?;
+        let host = probe::host();
+        let weaken = &self.opts.weaken;
+        let plan = plan::build(plan::PlanInput {
+            policy,
+            program: &program,
+            args,
+            weaken,
+            userns_ok: host.userns.is_ok(),
+            landlock_ok: host.landlock_abi.is_ok(),
+            seq: SEQ.fetch_add(1, Ordering::Relaxed),
+        })?;
+
+        let mut layers: Vec<String> = Vec::new();
+        let mut missing: Vec<MissingLayer> = Vec::new();
+        let mut miss = |layer: &str, reason: String| {
+            missing.push(MissingLayer {
+                layer: layer.into(),
+                reason,
+            })
+        };
+        for (on, name) in [
+            (plan.ns.user, "user_ns"),
+            (plan.ns.pid, "pid_ns"),
+            (plan.ns.mount, "mount_ns"),
+            (plan.ns.net, "net_ns"),
+            (plan.ns.ipc, "ipc_ns"),
+            (plan.ns.uts, "uts_ns"),
+            (plan.ns.cgroup, "cgroup_ns"),
+            (plan.root.is_some(), "pivot_root"),
+        ] {
+            if on {
+                layers.push(name.into());
+            } else {
+                let reason = weakened_or(weaken, name, || match &host.userns {
+                    Err(e) => format!("no user namespace: {e}"),
+                    Ok(()) => "not applied".into(),
+                });
+                miss(name, reason);
+            }
+        }
+        for (on, name, why) in [
+            (plan.setsid, "setsid", "kept the controlling terminal"),
+            (plan.close_fds, "fds_closed", "descriptors inherited"),
+            (plan.drop_caps, "caps_dropped", "capabilities kept"),
+            (plan.no_new_privs, "no_new_privs", "no_new_privs not set"),
+        ] {
+            if on {
+                layers.push(name.into());
+            } else {
+                miss(name, format!("weakened: {why}"));
+            }
+        }
+        layers.push("rlimits".into());
+        if weaken.has(Weaken::InheritEnv) {
+            miss("clean_env", "weakened: environment inherited".into());
+        } else {
+            layers.push("clean_env".into());
+        }
+        match (&plan.seccomp, host.seccomp) {
+            (Some(_), true) => layers.push("seccomp".into()),
+            (None, _) => miss("seccomp", "weakened: no filter".into()),
+            (Some(_), false) => miss("seccomp", "kernel has no seccomp filter mode".into()),
+        }
+        if plan.fence.is_none() {
+            let reason = weakened_or(weaken, "landlock", || match &host.landlock_abi {
+                Err(e) => e.clone(),
+                Ok(_) => "not applied".into(),
+            });
+            miss("landlock", reason);
+        }
+
+        let limits = CgroupLimits {
+            memory: (!weaken.has(Weaken::NoMemoryLimit)).then_some(policy.limits.memory.0),
+            // A and B (the setup process and the namespace's init) live in the cgroup too.
+            pids: (!weaken.has(Weaken::NoPidsLimit)).then_some(policy.limits.pids as u64 + 2),
+        };
+        let cgroup = match Cgroup::create(limits) {
+            Ok((cg, absent)) => {
+                for name in ["cgroup_memory", "cgroup_pids", "cgroup_cpu"] {
+                    if absent.contains(&name) {
+                        miss(
+                            name,
+                            format!(
+                                "cgroup v{} controller not available or not writable",
+                                cg.version()
+                            ),
+                        );
+                    } else if name == "cgroup_memory" && limits.memory.is_none() {
+                        miss(name, "weakened: no memory limit".into());
+                    } else if name == "cgroup_pids" && limits.pids.is_none() {
+                        miss(name, "weakened: no pids limit".into());
+                    } else {
+                        layers.push(name.into());
+                    }
+                }
+                Some(cg)
+            }
+            Err(e) => {
+                for name in ["cgroup_memory", "cgroup_pids", "cgroup_cpu"] {
+                    miss(name, e.clone());
+                }
+                None
+            }
+        };
+        for (w, name) in [
+            (Weaken::NoWallDeadline, "wall_deadline"),
+            (Weaken::NoCpuLimit, "cpu_limit"),
+            (Weaken::NoOutputCap, "output_cap"),
+            (Weaken::NoTreeKill, "tree_kill"),
+        ] {
+            if weaken.has(w) {
+                miss(name, "weakened".into());
+            } else {
+                layers.push(name.into());
+            }
+        }
+
+        if self.opts.require_all && !missing.is_empty() {
+            if let Some(cg) = &cgroup {
+                let _ = cg.remove();
+            }
+            let names: Vec<_> = missing
+                .iter()
+                .map(|m| format!("{} ({})", m.layer, m.reason))
+                .collect();
+            let mut o = Outcome::not_started(
+                "process",
+                Status::Error,
+                format!("required layers missing: {}", names.join(", ")),
+            );
+            o.layers = layers;
+            o.layers_missing = missing;
+            return Ok(o);
+        }
+
+        let result = supervise(&plan, policy, &self.opts, cgroup.as_ref());
+        if let Some(cg) = &cgroup {
+            cg.kill_all();
+            let _ = cg.remove();
+        }
+        let mut outcome = result?;
+        if let Some(l) = outcome.landlock_word.take() {
+            match l.as_str() {
+                "full" => layers.push("landlock".into()),
+                "partial" => {
+                    layers.push("landlock".into());
+                    missing.push(MissingLayer {
+                        layer: "landlock_full".into(),
+                        reason: format!(
+                            "kernel ABI {} enforces part of the rules",
+                            host.landlock_abi.clone().unwrap_or(0)
+                        ),
+                    });
+                }
+                _ => missing.push(MissingLayer {
+                    layer: "landlock".into(),
+                    reason: "not enforced by the kernel".into(),
+                }),
+            }
+        }
+        outcome.outcome.layers = layers;
+        outcome.outcome.layers_missing = missing;
+        Ok(outcome.outcome)
+    }
+}
+
+fn weakened_or(w: &Weakening, layer: &str, otherwise: impl FnOnce() -> String) -> String {
+    let hit = w.iter().any(|x| {
+        matches!(
+            (x, layer),
+            (Weaken::NoUserNs, "user_ns")
+                | (Weaken::NoPidNs, "pid_ns")
+                | (Weaken::NoMountNs, "mount_ns" | "pivot_root")
+                | (Weaken::NoNetNs, "net_ns")
+                | (Weaken::NoLandlock, "landlock")
+        )
+    });
+    if hit {
+        "weakened".into()
+    } else {
+        otherwise()
+    }
+}
+
+struct Supervised {
+    outcome: Outcome,
+    landlock_word: Option<String>,
+}
+
+/// Captured output of one stream, kept up to the shared cap.
+struct Capture {
+    fd: OwnedFd,
+    buf: Vec<u8>,
+    open: bool,
+}
+
+fn supervise(
+    plan: &plan::Plan,
+    policy: &Policy,
+    opts: &ProcessOptions,
+    cgroup: Option<&Cgroup>,
+) -> Result<Supervised, SandboxError> {
+    fn io_err(what: &'static str) -> impl Fn(std::io::Error) -> SandboxError {
+        move |e| SandboxError::new(what, SandboxErrorKind::Io(e))
+    }
+    let stdin: OwnedFd = match opts.stdin {
+        StdinMode::Null => std::fs::File::open("/dev/null")
+            .map_err(io_err("/dev/null"))?
+            .into(),
+        StdinMode::Inherit => std::io::stdin().as_fd_owned().map_err(io_err("stdin"))?,
+    };
+    let (out_r, out_w) = sys::pipe_cloexec().map_err(io_err("pipe"))?;
+    let (err_r, err_w) = sys::pipe_cloexec().map_err(io_err("pipe"))?;
+    let (status_r, status_w) = sys::pipe_cloexec().map_err(io_err("pipe"))?;
+    let (go_r, go_w) = sys::pipe_cloexec().map_err(io_err("pipe"))?;
+    let fds = child::ChildFds {
+        stdin: stdin.as_raw_fd(),
+        stdout: out_w.as_raw_fd(),
+        stderr: err_w.as_raw_fd(),
+        status: status_w.as_raw_fd(),
+        go: go_r.as_raw_fd(),
+    };
+    let weaken = &opts.weaken;
+    let start = Instant::now();
+    let a = match sys::fork().map_err(io_err("fork"))? {
+        sys::Forked::Child => child::run_a(plan, fds),
+        sys::Forked::Parent(pid) => pid,
+    };
+    drop((stdin, out_w, err_w, status_w, go_r));
+    let pidfd = sys::pidfd_open(a).map_err(io_err("pidfd_open"))?;
+
+    let mut setup_error: Option<String> = None;
+    if let Some(cg) = cgroup {
+        if let Err(e) = cg.add(a) {
+            setup_error = Some(format!("join the run cgroup: {e}"));
+            let _ = sys::kill(a, libc::SIGKILL);
+        }
+    }
+    let _ = sys::write_all(go_w.as_raw_fd(), b"g");
+    drop(go_w);
+
+    for fd in [&out_r, &err_r, &status_r] {
+        sys::set_nonblocking(fd.as_raw_fd()).map_err(io_err("pipe"))?;
+    }
+    let mut streams = [
+        Capture {
+            fd: out_r,
+            buf: Vec::new(),
+            open: true,
+        },
+        Capture {
+            fd: err_r,
+            buf: Vec::new(),
+            open: true,
+        },
+    ];
+    let mut status_buf: Vec<u8> = Vec::new();
+    let mut status_open = true;
+    let cap = if weaken.has(Weaken::NoOutputCap) {
+        u64::MAX
+    } else {
+        policy.limits.output.0
+    };
+    let wall = policy.limits.wall_time.0;
+    let deadline = (!weaken.has(Weaken::NoWallDeadline)).then(|| start + wall);
+    let cpu_limit_ns =
+        (!weaken.has(Weaken::NoCpuLimit)).then(|| policy.limits.cpu_time.0.as_nanos() as u64);
+    let cpu_poll = cgroup.is_some() && cpu_limit_ns.is_some();
+    let mut written: u64 = 0;
+    let mut truncated = false;
+    let mut killed_for: Option<Limit> = None;
+    let mut b_pid: Option<libc::pid_t> = None;
+    let mut chunk = vec![0u8; 64 * 1024];
+
+    let kill_run = |b: Option<libc::pid_t>| {
+        if let Some(b) = b {
+            let _ = sys::kill(b, libc::SIGKILL);
+        }
+        let _ = sys::kill(a, libc::SIGKILL);
+        if let Some(cg) = cgroup {
+            cg.kill_all();
+        }
+    };
+
+    loop {
+        let now = Instant::now();
+        if killed_for.is_none() {
+            if let Some(d) = deadline {
+                if now >= d {
+                    killed_for = Some(Limit::WallTime);
+                    kill_run(b_pid);
+                }
+            }
+        }
+        if killed_for.is_none() && cpu_poll {
+            if let (Some(limit), Some(used)) = (cpu_limit_ns, cgroup.and_then(|c| c.cpu_ns())) {
+                if used >= limit {
+                    killed_for = Some(Limit::CpuTime);
+                    kill_run(b_pid);
+                }
+            }
+        }
+        let mut timeout = match deadline {
+            Some(d) if killed_for.is_none() => d.saturating_duration_since(now),
+            _ => Duration::from_secs(1),
+        };
+        if cpu_poll && killed_for.is_none() {
+            timeout = timeout.min(CPU_POLL);
+        }
+        let mut pfds = vec![libc::pollfd {
+            fd: pidfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        for s in &streams {
+            pfds.push(libc::pollfd {
+                fd: if s.open { s.fd.as_raw_fd() } else { -1 },
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
+        pfds.push(libc::pollfd {
+            fd: if status_open {
+                status_r.as_raw_fd()
+            } else {
+                -1
+            },
+            events: libc::POLLIN,
+            revents: 0,
+        });
+        let ms = timeout.as_millis().clamp(1, 60_000) as i32;
+        sys::poll(&mut pfds, ms).map_err(io_err("poll"))?;
+
+        for (i, s) in streams.iter_mut().enumerate() {
+            if s.open && pfds[1 + i].revents != 0 {
+                match drain(s.fd.as_raw_fd(), &mut chunk, |bytes| {
+                    let room = cap.saturating_sub(written) as usize;
+                    let keep = bytes.len().min(room);
+                    s.buf.extend_from_slice(&bytes[..keep]);
+                    written = written.saturating_add(bytes.len() as u64);
+                }) {
+                    DrainEnd::Eof => s.open = false,
+                    DrainEnd::WouldBlock => {}
+                }
+                if written > cap && killed_for.is_none() {
+                    truncated = true;
+                    killed_for = Some(Limit::Output);
+                    kill_run(b_pid);
+                }
+            }
+        }
+        if status_open && pfds[3].revents != 0 {
+            if let DrainEnd::Eof = drain(status_r.as_raw_fd(), &mut chunk, |b| {
+                status_buf.extend_from_slice(b)
+            }) {
+                status_open = false;
+            }
+            if b_pid.is_none() {
+                b_pid = parse_messages(&status_buf).b_pid;
+                if b_pid.is_some() && killed_for.is_some() {
+                    kill_run(b_pid);
+                }
+            }
+        }
+        if pfds[0].revents != 0 {
+            break;
+        }
+    }
+    let (a_status, ru) = sys::wait4(a).map_err(io_err("wait"))?;
+    let wall_ms = start.elapsed().as_millis() as u64;
+    // Everything that could write is dead now: take what is left in the pipes.
+    for s in streams.iter_mut() {
+        drain(s.fd.as_raw_fd(), &mut chunk, |bytes| {
+            let room = cap.saturating_sub(written) as usize;
+            s.buf.extend_from_slice(&bytes[..bytes.len().min(room)]);
+            written = written.saturating_add(bytes.len() as u64);
+        });
+    }
+    if written > cap {
+        truncated = true;
+        killed_for.get_or_insert(Limit::Output);
+    }
+    drain(status_r.as_raw_fd(), &mut chunk, |b| {
+        status_buf.extend_from_slice(b)
+    });
+    let msgs = parse_messages(&status_buf);
+    let stats = cgroup.map(|c| c.stats()).unwrap_or_default();
+
+    let cpu_ms = stats.cpu_ns.map(|ns| ns / 1_000_000).unwrap_or_else(|| {
+        let tv = |t: libc::timeval| t.tv_sec as u64 * 1000 + t.tv_usec as u64 / 1000;
+        tv(ru.ru_utime) + tv(ru.ru_stime)
+    });
+    let mut usage = Usage {
+        wall_ms,
+        cpu_ms,
+        peak_memory_bytes: stats.peak_memory.unwrap_or(ru.ru_maxrss as u64 * 1024),
+        peak_pids: stats.peak_pids.map(|p| p.saturating_sub(2)).unwrap_or(0),
+        ..Usage::default()
+    };
+    let limits_hit = limits_hit(&stats, killed_for, msgs.child_status);
+    usage.limits_hit = limits_hit.clone();
+
+    let mut outcome = Outcome::not_started("process", Status::Error, "");
+    outcome.reason = None;
+    outcome.usage = usage;
+    outcome.output_truncated = truncated;
+    let [out, err] = streams;
+    outcome.stdout = out.buf;
+    outcome.stderr = err.buf;
+
+    if let Some(limit) = killed_for {
+        outcome.status = Status::Killed;
+        outcome.limit = Some(limit);
+        outcome.signal = Some(libc::SIGKILL);
+    } else if let Some(e) = setup_error.or(msgs.error.clone()) {
+        outcome.status = Status::Error;
+        outcome.reason = Some(e);
+    } else if let Some(st) = msgs.child_status {
+        if libc::WIFEXITED(st) {
+            outcome.status = Status::Exited;
+            outcome.exit_code = Some(libc::WEXITSTATUS(st));
+            if limits_hit.contains(&Limit::Pids) {
+                outcome.limit = Some(Limit::Pids);
+            }
+        } else {
+            let sig = libc::WTERMSIG(st);
+            outcome.status = Status::Killed;
+            outcome.signal = Some(sig);
+            outcome.limit = match sig {
+                libc::SIGXCPU => Some(Limit::CpuTime),
+                libc::SIGXFSZ => Some(Limit::FileSize),
+                libc::SIGKILL if stats.oom_kills > 0 => Some(Limit::Memory),
+                libc::SIGKILL
+                    if cpu_limit_ns.is_some_and(|l| stats.cpu_ns.is_some_and(|u| u >= l)) =>
+                {
+                    Some(Limit::CpuTime)
+                }
+                _ if limits_hit.contains(&Limit::Pids) => Some(Limit::Pids),
+                _ => None,
+            };
+        }
+    } else if stats.oom_kills > 0 {
+        // The OOM killer took the namespace's init or the setup process: the run was out of memory.
+        outcome.status = Status::Killed;
+        outcome.limit = Some(Limit::Memory);
+        outcome.signal = Some(libc::SIGKILL);
+    } else {
+        outcome.status = Status::Error;
+        outcome.reason = Some(format!(
+            "sandbox setup ended without a report (wait status {a_status})"
+        ));
+    }
+    Ok(Supervised {
+        outcome,
+        landlock_word: msgs.landlock,
+    })
+}
+
+fn limits_hit(stats: &CgroupStats, killed_for: Option<Limit>, child: Option<i32>) -> Vec<Limit> {
+    let mut v = Vec::new();
+    if let Some(l) = killed_for {
+        v.push(l);
+    }
+    if stats.oom_kills > 0 {
+        v.push(Limit::Memory);
+    }
+    if stats.pids_max_hits > 0 {
+        v.push(Limit::Pids);
+    }
+    if let Some(st) = child {
+        if libc::WIFSIGNALED(st) {
+            match libc::WTERMSIG(st) {
+                libc::SIGXFSZ => v.push(Limit::FileSize),
+                libc::SIGXCPU => v.push(Limit::CpuTime),
+                _ => {}
+            }
+        }
+    }
+    v.sort();
+    v.dedup();
+    v
+}
+
+enum DrainEnd {
+    Eof,
+    WouldBlock,
+}
+
+/// Reads a non-blocking descriptor until it would block or ends, handing each chunk to `sink`.
+fn drain(fd: RawFd, chunk: &mut [u8], mut sink: impl FnMut(&[u8])) -> DrainEnd {
+    loop {
+        match sys::read_fd(fd, chunk) {
+            Ok(0) => return DrainEnd::Eof,
+            Ok(n) => sink(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return DrainEnd::WouldBlock,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Messages {
+    b_pid: Option<libc::pid_t>,
+    child_status: Option<i32>,
+    error: Option<String>,
+    landlock: Option<String>,
+}
+
+fn parse_messages(buf: &[u8]) -> Messages {
+    let mut m = Messages::default();
+    for line in String::from_utf8_lossy(buf).lines() {
+        let (tag, rest) = line.split_at(line.len().min(1));
+        let rest = rest.trim();
+        match tag {
+            "P" => m.b_pid = rest.parse().ok(),
+            "S" => m.child_status = rest.parse().ok(),
+            "E" => {
+                m.error.get_or_insert_with(|| rest.to_string());
+            }
+            "L" => m.landlock = Some(rest.to_string()),
+            _ => {}
+        }
+    }
+    m
+}
+
+trait AsFdOwned {
+    fn as_fd_owned(&self) -> std::io::Result<OwnedFd>;
+}
+
+impl AsFdOwned for std::io::Stdin {
+    fn as_fd_owned(&self) -> std::io::Result<OwnedFd> {
+        use std::os::fd::AsFd;
+        self.as_fd().try_clone_to_owned()
+    }
+}

@@ -1,0 +1,599 @@
+//! The seccomp-bpf allowlist, built with `seccompiler` in the supervisor before the fork, so the child only
+//! installs ready programs.
+//!
+//! Two filters are stacked:
+//! 1. the allowlist: anything not listed (including every x32 call, whose numbers carry bit 30, and every
+//!    call of a foreign architecture, which kills the process) fails with `EPERM`; a few listed calls are
+//!    allowed only with safe arguments (no namespace flags on `clone`, no `TIOCSTI`/`TIOCLINUX` on `ioctl`,
+//!    no `AF_PACKET` sockets, no `personality` that turns off ASLR, no executable `memfd`s, `prlimit64` on
+//!    oneself only);
+//! 2. `clone3` fails with `ENOSYS`, so that libc falls back to `clone`, whose flags the first filter can
+//!    see (clone3 passes them in memory, out of BPF's reach). The kernel runs the newest filter first and
+//!    keeps the first of equally strict answers, so `ENOSYS` wins over the allowlist's `EPERM`.
+
+use std::collections::BTreeMap;
+
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen as Len, SeccompCmpOp as Op,
+    SeccompCondition as Cond, SeccompFilter, SeccompRule, TargetArch,
+};
+
+use super::syscall_table::SYSCALLS;
+use crate::policy::{PolicyError, PolicyErrorKind, Syscalls};
+
+/// Calls that no policy can allow: they change the host, leave the sandbox's namespaces, reach other
+/// processes, or widen the kernel's attack surface.
+pub const ALWAYS_DENIED: &[&str] = &[
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "unshare",
+    "setns",
+    "clone3",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "open_tree",
+    "open_tree_attr",
+    "move_mount",
+    "mount_setattr",
+    "statmount",
+    "listmount",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "process_madvise",
+    "process_mrelease",
+    "kcmp",
+    "pidfd_getfd",
+    "bpf",
+    "perf_event_open",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "userfaultfd",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "create_module",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "acct",
+    "quotactl",
+    "quotactl_fd",
+    "sethostname",
+    "setdomainname",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "syslog",
+    "open_by_handle_at",
+    "lookup_dcookie",
+    "fanotify_init",
+    "vhangup",
+    "iopl",
+    "ioperm",
+    "modify_ldt",
+    "uselib",
+    "nfsservctl",
+    "_sysctl",
+    "execveat",
+    "memfd_secret",
+    "move_pages",
+    "migrate_pages",
+    "uretprobe",
+    "lsm_set_self_attr",
+    "name_to_handle_at",
+];
+
+/// The allowlist: what ordinary programs (shells, interpreters, compilers' output, language runtimes) use.
+const ALLOWED: &[&str] = &[
+    // files and descriptors
+    "read",
+    "write",
+    "open",
+    "openat",
+    "openat2",
+    "close",
+    "close_range",
+    "creat",
+    "stat",
+    "fstat",
+    "lstat",
+    "newfstatat",
+    "statx",
+    "statfs",
+    "fstatfs",
+    "lseek",
+    "pread64",
+    "pwrite64",
+    "readv",
+    "writev",
+    "preadv",
+    "pwritev",
+    "preadv2",
+    "pwritev2",
+    "access",
+    "faccessat",
+    "faccessat2",
+    "pipe",
+    "pipe2",
+    "dup",
+    "dup2",
+    "dup3",
+    "fcntl",
+    "flock",
+    "fsync",
+    "fdatasync",
+    "syncfs",
+    "sync_file_range",
+    "truncate",
+    "ftruncate",
+    "fallocate",
+    "fadvise64",
+    "readahead",
+    "getdents",
+    "getdents64",
+    "getcwd",
+    "chdir",
+    "fchdir",
+    "rename",
+    "renameat",
+    "renameat2",
+    "mkdir",
+    "mkdirat",
+    "rmdir",
+    "link",
+    "linkat",
+    "unlink",
+    "unlinkat",
+    "symlink",
+    "symlinkat",
+    "readlink",
+    "readlinkat",
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "fchmodat2",
+    "chown",
+    "fchown",
+    "lchown",
+    "fchownat",
+    "umask",
+    "mknod",
+    "mknodat",
+    "utime",
+    "utimes",
+    "utimensat",
+    "futimesat",
+    "sendfile",
+    "splice",
+    "tee",
+    "vmsplice",
+    "copy_file_range",
+    "getxattr",
+    "lgetxattr",
+    "fgetxattr",
+    "listxattr",
+    "llistxattr",
+    "flistxattr",
+    "setxattr",
+    "lsetxattr",
+    "fsetxattr",
+    "removexattr",
+    "lremovexattr",
+    "fremovexattr",
+    "getxattrat",
+    "listxattrat",
+    "setxattrat",
+    "removexattrat",
+    "file_getattr",
+    "file_setattr",
+    "inotify_init",
+    "inotify_init1",
+    "inotify_add_watch",
+    "inotify_rm_watch",
+    "select",
+    "pselect6",
+    "poll",
+    "ppoll",
+    "epoll_create",
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_wait",
+    "epoll_pwait",
+    "epoll_pwait2",
+    "eventfd",
+    "eventfd2",
+    "signalfd",
+    "signalfd4",
+    "timerfd_create",
+    "timerfd_settime",
+    "timerfd_gettime",
+    "memfd_create",
+    "ioctl",
+    "cachestat",
+    // memory
+    "mmap",
+    "mprotect",
+    "munmap",
+    "brk",
+    "mremap",
+    "msync",
+    "mincore",
+    "madvise",
+    "mlock",
+    "mlock2",
+    "munlock",
+    "mlockall",
+    "munlockall",
+    "mbind",
+    "set_mempolicy",
+    "get_mempolicy",
+    "set_mempolicy_home_node",
+    "pkey_mprotect",
+    "pkey_alloc",
+    "pkey_free",
+    "membarrier",
+    "map_shadow_stack",
+    "mseal",
+    // processes, threads, signals
+    "clone",
+    "fork",
+    "vfork",
+    "execve",
+    "exit",
+    "exit_group",
+    "wait4",
+    "waitid",
+    "kill",
+    "tkill",
+    "tgkill",
+    "getpid",
+    "getppid",
+    "gettid",
+    "getpgrp",
+    "getpgid",
+    "setpgid",
+    "getsid",
+    "setsid",
+    "set_tid_address",
+    "set_robust_list",
+    "get_robust_list",
+    "rseq",
+    "futex",
+    "futex_waitv",
+    "futex_wake",
+    "futex_wait",
+    "futex_requeue",
+    "rt_sigaction",
+    "rt_sigprocmask",
+    "rt_sigreturn",
+    "rt_sigpending",
+    "rt_sigtimedwait",
+    "rt_sigqueueinfo",
+    "rt_tgsigqueueinfo",
+    "rt_sigsuspend",
+    "sigaltstack",
+    "pause",
+    "pidfd_open",
+    "pidfd_send_signal",
+    "arch_prctl",
+    "prctl",
+    "personality",
+    "restart_syscall",
+    "sched_yield",
+    "sched_getaffinity",
+    "sched_setaffinity",
+    "sched_getparam",
+    "sched_setparam",
+    "sched_getscheduler",
+    "sched_setscheduler",
+    "sched_get_priority_max",
+    "sched_get_priority_min",
+    "sched_rr_get_interval",
+    "sched_getattr",
+    "sched_setattr",
+    "getpriority",
+    "setpriority",
+    "ioprio_get",
+    "ioprio_set",
+    "getcpu",
+    "seccomp",
+    "landlock_create_ruleset",
+    "landlock_add_rule",
+    "landlock_restrict_self",
+    "lsm_get_self_attr",
+    "lsm_list_modules",
+    // identity (can only shrink without capabilities)
+    "getuid",
+    "geteuid",
+    "getgid",
+    "getegid",
+    "getresuid",
+    "getresgid",
+    "getgroups",
+    "setuid",
+    "setgid",
+    "setreuid",
+    "setregid",
+    "setresuid",
+    "setresgid",
+    "setfsuid",
+    "setfsgid",
+    "setgroups",
+    "capget",
+    "capset",
+    // limits, time, system information
+    "getrlimit",
+    "setrlimit",
+    "prlimit64",
+    "getrusage",
+    "times",
+    "sysinfo",
+    "uname",
+    "time",
+    "gettimeofday",
+    "clock_gettime",
+    "clock_getres",
+    "clock_nanosleep",
+    "nanosleep",
+    "alarm",
+    "getitimer",
+    "setitimer",
+    "timer_create",
+    "timer_settime",
+    "timer_gettime",
+    "timer_getoverrun",
+    "timer_delete",
+    "getrandom",
+    "sync",
+    // sockets (the network namespace decides what they reach)
+    "socket",
+    "socketpair",
+    "connect",
+    "accept",
+    "accept4",
+    "bind",
+    "listen",
+    "shutdown",
+    "getsockname",
+    "getpeername",
+    "setsockopt",
+    "getsockopt",
+    "sendto",
+    "recvfrom",
+    "sendmsg",
+    "recvmsg",
+    "sendmmsg",
+    "recvmmsg",
+    // System V and POSIX IPC (private IPC namespace)
+    "shmget",
+    "shmat",
+    "shmdt",
+    "shmctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "mq_open",
+    "mq_unlink",
+    "mq_timedsend",
+    "mq_timedreceive",
+    "mq_notify",
+    "mq_getsetattr",
+];
+
+/// Namespace flags that `clone` may not carry.
+const CLONE_NS_FLAGS: u64 = (libc::CLONE_NEWNS
+    | libc::CLONE_NEWCGROUP
+    | libc::CLONE_NEWUTS
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUSER
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWNET) as u64;
+
+/// `ioctl` requests that reach other terminals or the console.
+const DENIED_IOCTLS: &[u64] = &[
+    libc::TIOCSTI as u64,
+    libc::TIOCLINUX as u64,
+    libc::TIOCCONS as u64,
+    libc::TIOCSCTTY as u64,
+    0x5424, // TIOCSETD: line discipline change
+];
+
+/// Socket families a plugin may open. `AF_PACKET`, `AF_KEY`, `AF_ALG`, `AF_VSOCK` and the rest are refused.
+const ALLOWED_FAMILIES: &[u64] = &[
+    libc::AF_UNIX as u64,
+    libc::AF_INET as u64,
+    libc::AF_INET6 as u64,
+    libc::AF_NETLINK as u64,
+];
+
+/// `personality` values that only query or select the plain Linux personality (no ASLR switch-off).
+const ALLOWED_PERSONALITIES: &[u64] = &[0x0, 0x8, 0x20000, 0x20008, 0xffff_ffff];
+
+const MFD_NOEXEC_SEAL: u64 = 0x0008;
+
+pub(crate) fn number(name: &str) -> Option<i64> {
+    SYSCALLS.iter().find(|(n, _)| *n == name).map(|&(_, nr)| nr)
+}
+
+pub fn name_of(nr: i64) -> Option<&'static str> {
+    SYSCALLS
+        .iter()
+        .find(|&&(_, n)| n == nr)
+        .map(|&(name, _)| name)
+}
+
+/// Every syscall the kernel headers name, with its number (for sweeps and reports).
+pub fn all_syscalls() -> &'static [(&'static str, i64)] {
+    SYSCALLS
+}
+
+/// Checks a policy's `[syscalls]` section: names must exist, and always-denied calls cannot be allowed.
+pub fn validate_adjustments(s: &Syscalls) -> Result<(), PolicyError> {
+    for (list, names) in [("syscalls.allow", &s.allow), ("syscalls.deny", &s.deny)] {
+        for (i, name) in names.iter().enumerate() {
+            let field = format!("{list}[{i}]");
+            if number(name).is_none() {
+                return Err(PolicyError {
+                    file: None,
+                    field,
+                    kind: PolicyErrorKind::Invalid(format!(
+                        "{name:?} is not an x86_64 system call"
+                    )),
+                });
+            }
+            if list == "syscalls.allow" && ALWAYS_DENIED.contains(&name.as_str()) {
+                return Err(PolicyError {
+                    file: None,
+                    field,
+                    kind: PolicyErrorKind::Invalid(format!(
+                        "{name:?} is always denied and cannot be allowed"
+                    )),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cond(arg: u8, len: Len, op: Op, value: u64) -> Cond {
+    Cond::new(arg, len, op, value).expect("argument index below 6")
+}
+
+fn rule(conds: Vec<Cond>) -> SeccompRule {
+    SeccompRule::new(conds).expect("a rule has at least one condition")
+}
+
+/// The names the allowlist grants after the policy's adjustments.
+pub fn allowed_names(adjust: &Syscalls) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = ALLOWED.to_vec();
+    for extra in &adjust.allow {
+        if let Some(&(name, _)) = SYSCALLS.iter().find(|(n, _)| n == extra) {
+            if !ALWAYS_DENIED.contains(&name) && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names.retain(|n| !adjust.deny.iter().any(|d| d == n) && !ALWAYS_DENIED.contains(n));
+    names
+}
+
+/// Builds the stacked BPF programs for a policy, in installation order.
+pub(crate) fn build(adjust: &Syscalls) -> Result<Vec<BpfProgram>, seccompiler::Error> {
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    for name in allowed_names(adjust) {
+        let Some(nr) = number(name) else { continue };
+        let conditional: Vec<SeccompRule> = match name {
+            "clone" => vec![rule(vec![cond(
+                0,
+                Len::Qword,
+                Op::MaskedEq(CLONE_NS_FLAGS),
+                0,
+            )])],
+            "ioctl" => vec![rule(
+                DENIED_IOCTLS
+                    .iter()
+                    .map(|&r| cond(1, Len::Dword, Op::Ne, r))
+                    .collect(),
+            )],
+            "socket" => ALLOWED_FAMILIES
+                .iter()
+                .map(|&f| rule(vec![cond(0, Len::Dword, Op::Eq, f)]))
+                .collect(),
+            "socketpair" => vec![rule(vec![cond(
+                0,
+                Len::Dword,
+                Op::Eq,
+                libc::AF_UNIX as u64,
+            )])],
+            "personality" => ALLOWED_PERSONALITIES
+                .iter()
+                .map(|&p| rule(vec![cond(0, Len::Dword, Op::Eq, p)]))
+                .collect(),
+            "memfd_create" => vec![rule(vec![cond(
+                1,
+                Len::Dword,
+                Op::MaskedEq(MFD_NOEXEC_SEAL),
+                MFD_NOEXEC_SEAL,
+            )])],
+            "prlimit64" => vec![rule(vec![cond(0, Len::Dword, Op::Eq, 0)])],
+            _ => Vec::new(),
+        };
+        rules.insert(nr, conditional);
+    }
+    let allowlist = SeccompFilter::new(
+        rules,
+        SeccompAction::Errno(libc::EPERM as u32),
+        SeccompAction::Allow,
+        TargetArch::x86_64,
+    )?;
+    let mut enosys = BTreeMap::new();
+    enosys.insert(
+        number("clone3").expect("clone3 is in the table"),
+        Vec::new(),
+    );
+    let enosys = SeccompFilter::new(
+        enosys,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::ENOSYS as u32),
+        TargetArch::x86_64,
+    )?;
+    Ok(vec![
+        BpfProgram::try_from(allowlist)?,
+        BpfProgram::try_from(enosys)?,
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_name_is_a_known_syscall() {
+        for name in ALLOWED.iter().chain(ALWAYS_DENIED) {
+            assert!(number(name).is_some(), "{name} is not in the syscall table");
+        }
+    }
+
+    #[test]
+    fn allowlist_and_denylist_do_not_overlap() {
+        for name in ALLOWED {
+            assert!(
+                !ALWAYS_DENIED.contains(name),
+                "{name} is both allowed and always denied"
+            );
+        }
+    }
+
+    #[test]
+    fn adjustments_cannot_allow_an_always_denied_call() {
+        let s = Syscalls {
+            allow: vec!["ptrace".into()],
+            deny: vec![],
+        };
+        let e = validate_adjustments(&s).unwrap_err();
+        assert_eq!(e.field, "syscalls.allow[0]");
+        let names = allowed_names(&Syscalls {
+            allow: vec![],
+            deny: vec!["chmod".into()],
+        });
+        assert!(!names.contains(&"chmod"));
+        assert!(build(&Syscalls::default()).unwrap().len() == 2);
+    }
+}

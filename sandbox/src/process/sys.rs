@@ -1,0 +1,588 @@
+//! Every `unsafe` block and raw libc call of the process backend lives here, each behind a small safe
+//! function with a `// SAFETY:` line. Callers see `io::Result`s.
+
+use std::ffi::{CStr, CString};
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}
+
+fn check_long(rc: libc::c_long) -> io::Result<libc::c_long> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}
+
+pub(crate) enum Forked {
+    Parent(libc::pid_t),
+    Child,
+}
+
+/// `fork(2)` through glibc, whose fork handlers leave `malloc` usable in the child even when other
+/// threads held its locks. The child must not touch any other lock another thread may hold (stdio,
+/// the environment) and must leave through `exit_now` or `execve`.
+pub(crate) fn fork() -> io::Result<Forked> {
+    // SAFETY: fork has no memory-safety preconditions; the callers' child paths keep to the rules above.
+    let pid = check(unsafe { libc::fork() })?;
+    Ok(if pid == 0 {
+        Forked::Child
+    } else {
+        Forked::Parent(pid)
+    })
+}
+
+/// Leaves the process at once, without running destructors or atexit handlers (which could touch
+/// state that belongs to the parent).
+pub(crate) fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and has no preconditions.
+    unsafe { libc::_exit(code) }
+}
+
+pub(crate) fn getpid() -> libc::pid_t {
+    // SAFETY: no preconditions.
+    unsafe { libc::getpid() }
+}
+
+pub(crate) fn geteuid() -> u32 {
+    // SAFETY: no preconditions.
+    unsafe { libc::geteuid() }
+}
+
+pub(crate) fn getegid() -> u32 {
+    // SAFETY: no preconditions.
+    unsafe { libc::getegid() }
+}
+
+pub(crate) fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid array of two ints for pipe2 to fill.
+    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    // SAFETY: pipe2 succeeded, so both descriptors are open and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl on an integer fd has no memory-safety preconditions.
+    let flags = check(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    // SAFETY: as above.
+    check(unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
+    Ok(())
+}
+
+pub(crate) fn read_fd(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: buf is valid for buf.len() bytes of writes.
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// Writes all of `bytes`, retrying on EINTR; errors are ignored by callers that are about to exit.
+pub(crate) fn write_all(fd: RawFd, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        // SAFETY: bytes is valid for bytes.len() bytes of reads.
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        bytes = &bytes[n as usize..];
+    }
+    Ok(())
+}
+
+pub(crate) fn dup2(old: RawFd, new: RawFd) -> io::Result<()> {
+    if old == new {
+        // dup2 would keep FD_CLOEXEC; clear it so the descriptor survives execve.
+        // SAFETY: fcntl on an integer fd has no memory-safety preconditions.
+        check(unsafe { libc::fcntl(new, libc::F_SETFD, 0) })?;
+        return Ok(());
+    }
+    // SAFETY: dup2 on integer fds has no memory-safety preconditions.
+    check(unsafe { libc::dup2(old, new) })?;
+    Ok(())
+}
+
+/// Duplicates `fd` to the lowest free number at or above `min`, close-on-exec.
+pub(crate) fn dup_cloexec_above(fd: RawFd, min: RawFd) -> io::Result<RawFd> {
+    // SAFETY: fcntl on an integer fd has no memory-safety preconditions.
+    check(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, min) })
+}
+
+/// Closes every descriptor from `first` up.
+pub(crate) fn close_from(first: u32) -> io::Result<()> {
+    // SAFETY: close_range only closes descriptors; nothing in this process uses them afterwards.
+    check_long(unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, 0) })?;
+    Ok(())
+}
+
+/// Closes every descriptor except those in `keep` (used right after fork, before any other work).
+pub(crate) fn close_all_except(keep: &[RawFd]) -> io::Result<()> {
+    let mut keep: Vec<u32> = keep.iter().map(|&f| f as u32).collect();
+    keep.sort_unstable();
+    let mut next = 0u32;
+    for k in keep {
+        if k > next {
+            // SAFETY: as in close_from; the range excludes every descriptor the caller keeps.
+            check_long(unsafe { libc::syscall(libc::SYS_close_range, next, k - 1, 0) })?;
+        }
+        next = k + 1;
+    }
+    close_from(next)
+}
+
+pub(crate) fn unshare(flags: libc::c_int) -> io::Result<()> {
+    // SAFETY: unshare has no memory-safety preconditions.
+    check(unsafe { libc::unshare(flags) })?;
+    Ok(())
+}
+
+pub(crate) fn set_pdeathsig(sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: prctl with integer arguments.
+    check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) })?;
+    Ok(())
+}
+
+pub(crate) fn getppid() -> libc::pid_t {
+    // SAFETY: no preconditions.
+    unsafe { libc::getppid() }
+}
+
+pub(crate) fn set_dumpable(on: bool) -> io::Result<()> {
+    // SAFETY: prctl with integer arguments.
+    check(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, on as libc::c_ulong, 0, 0, 0) })?;
+    Ok(())
+}
+
+/// Becomes `uid`/`gid` with no supplementary groups (needs root).
+pub(crate) fn switch_identity(uid: u32, gid: u32) -> io::Result<()> {
+    // SAFETY: a null list with length 0 is valid for setgroups.
+    check(unsafe { libc::setgroups(0, std::ptr::null()) })?;
+    // SAFETY: integer arguments only.
+    check(unsafe { libc::setresgid(gid, gid, gid) })?;
+    // SAFETY: integer arguments only.
+    check(unsafe { libc::setresuid(uid, uid, uid) })?;
+    Ok(())
+}
+
+fn opt_ptr(s: Option<&CStr>) -> *const libc::c_char {
+    s.map_or(std::ptr::null(), CStr::as_ptr)
+}
+
+pub(crate) fn mount(
+    src: Option<&CStr>,
+    target: &CStr,
+    fstype: Option<&CStr>,
+    flags: libc::c_ulong,
+    data: Option<&CStr>,
+) -> io::Result<()> {
+    // SAFETY: every pointer is null or a NUL-terminated string that outlives the call.
+    check(unsafe {
+        libc::mount(
+            opt_ptr(src),
+            target.as_ptr(),
+            opt_ptr(fstype),
+            flags,
+            opt_ptr(data).cast(),
+        )
+    })?;
+    Ok(())
+}
+
+pub(crate) const MOUNT_ATTR_RDONLY: u64 = 0x1;
+pub(crate) const MOUNT_ATTR_NOSUID: u64 = 0x2;
+pub(crate) const MOUNT_ATTR_NODEV: u64 = 0x4;
+pub(crate) const MOUNT_ATTR_NOEXEC: u64 = 0x8;
+
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// Sets mount attributes on the mount at `path` (and, with `recursive`, every mount below it).
+pub(crate) fn mount_setattr(path: &CStr, recursive: bool, set: u64) -> io::Result<()> {
+    let attr = MountAttr {
+        attr_set: set,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let flags = if recursive {
+        libc::AT_RECURSIVE as libc::c_uint
+    } else {
+        0
+    };
+    // SAFETY: path is NUL-terminated, attr is a valid struct mount_attr of the size passed.
+    check_long(unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            flags,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    })?;
+    Ok(())
+}
+
+pub(crate) fn pivot_root(new_root: &CStr, put_old: &CStr) -> io::Result<()> {
+    // SAFETY: both are NUL-terminated strings.
+    check_long(unsafe {
+        libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr())
+    })?;
+    Ok(())
+}
+
+pub(crate) fn umount_detach(path: &CStr) -> io::Result<()> {
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::umount2(path.as_ptr(), libc::MNT_DETACH) })?;
+    Ok(())
+}
+
+pub(crate) fn chdir(path: &CStr) -> io::Result<()> {
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::chdir(path.as_ptr()) })?;
+    Ok(())
+}
+
+pub(crate) fn mkdir(path: &CStr, mode: libc::mode_t) -> io::Result<()> {
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::mkdir(path.as_ptr(), mode) })?;
+    Ok(())
+}
+
+/// Creates an empty file to bind a file onto.
+pub(crate) fn touch(path: &CStr) -> io::Result<()> {
+    // SAFETY: path is NUL-terminated; the returned descriptor is closed right away.
+    let fd = check(unsafe {
+        libc::open(
+            path.as_ptr(),
+            libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
+            0o644,
+        )
+    })?;
+    // SAFETY: fd was just opened by us.
+    unsafe { libc::close(fd) };
+    Ok(())
+}
+
+pub(crate) fn symlink(target: &CStr, at: &CStr) -> io::Result<()> {
+    // SAFETY: both are NUL-terminated.
+    check(unsafe { libc::symlink(target.as_ptr(), at.as_ptr()) })?;
+    Ok(())
+}
+
+pub(crate) fn sethostname(name: &[u8]) -> io::Result<()> {
+    // SAFETY: name is valid for name.len() bytes.
+    check(unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) })?;
+    Ok(())
+}
+
+/// Brings up the loopback interface of the current network namespace.
+pub(crate) fn loopback_up() -> io::Result<()> {
+    // SAFETY: plain socket creation.
+    let fd =
+        check(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) })?;
+    // SAFETY: fd was just created and is owned here.
+    let sock = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: ifreq is plain old data; all-zero is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: req is a valid ifreq for SIOCGIFFLAGS to fill.
+    check(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) })?;
+    // SAFETY: reading the flags member that SIOCGIFFLAGS filled.
+    unsafe { req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short };
+    // SAFETY: req is a valid ifreq.
+    check(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) })?;
+    Ok(())
+}
+
+pub(crate) fn setsid() -> io::Result<()> {
+    // SAFETY: no preconditions.
+    check(unsafe { libc::setsid() })?;
+    Ok(())
+}
+
+/// Every signal back to its default action and unblocked (the supervisor ignores SIGPIPE, and ignored
+/// signals survive execve).
+pub(crate) fn reset_signals() {
+    for sig in 1..libc::SIGRTMAX() {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: installing SIG_DFL is always valid; failures (for reserved signals) are harmless.
+        unsafe { libc::signal(sig, libc::SIG_DFL) };
+    }
+    // SAFETY: set is initialised by sigemptyset before use.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+    }
+}
+
+/// Sets a resource limit, never above the current hard limit (raising it needs CAP_SYS_RESOURCE in the
+/// initial user namespace, which the sandbox never has).
+pub(crate) fn setrlimit(
+    resource: libc::__rlimit_resource_t,
+    soft: u64,
+    hard: u64,
+) -> io::Result<()> {
+    let mut cur = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: cur is a valid rlimit to fill.
+    check(unsafe { libc::getrlimit(resource, &mut cur) })?;
+    let hard = hard.min(cur.rlim_max);
+    let lim = libc::rlimit {
+        rlim_cur: soft.min(hard),
+        rlim_max: hard,
+    };
+    // SAFETY: lim is a valid rlimit.
+    check(unsafe { libc::setrlimit(resource, &lim) })?;
+    Ok(())
+}
+
+const SECBIT_NOROOT: libc::c_ulong = 1 << 0;
+const SECBIT_NOROOT_LOCKED: libc::c_ulong = 1 << 1;
+const SECBIT_NO_SETUID_FIXUP: libc::c_ulong = 1 << 2;
+const SECBIT_NO_SETUID_FIXUP_LOCKED: libc::c_ulong = 1 << 3;
+const SECBIT_KEEP_CAPS_LOCKED: libc::c_ulong = 1 << 5;
+const SECBIT_NO_CAP_AMBIENT_RAISE: libc::c_ulong = 1 << 6;
+const SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED: libc::c_ulong = 1 << 7;
+
+/// Locks root out of capabilities: uid 0 gains none at execve, and nothing can undo that.
+pub(crate) fn lock_securebits() -> io::Result<()> {
+    let bits = SECBIT_NOROOT
+        | SECBIT_NOROOT_LOCKED
+        | SECBIT_NO_SETUID_FIXUP
+        | SECBIT_NO_SETUID_FIXUP_LOCKED
+        | SECBIT_KEEP_CAPS_LOCKED
+        | SECBIT_NO_CAP_AMBIENT_RAISE
+        | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+    // SAFETY: prctl with integer arguments.
+    check(unsafe { libc::prctl(libc::PR_SET_SECUREBITS, bits, 0, 0, 0) })?;
+    Ok(())
+}
+
+/// Empties the capability bounding set and the ambient set.
+pub(crate) fn drop_bounding_and_ambient() -> io::Result<()> {
+    for cap in 0..=63 {
+        // SAFETY: prctl with integer arguments; EINVAL marks the end of the kernel's capabilities.
+        let rc = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) };
+        if rc < 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINVAL) {
+                break;
+            }
+            return Err(e);
+        }
+    }
+    // SAFETY: prctl with integer arguments.
+    check(unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
+            0,
+            0,
+            0,
+        )
+    })?;
+    Ok(())
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// Empties the effective, permitted and inheritable capability sets.
+pub(crate) fn capset_zero() -> io::Result<()> {
+    let header = CapHeader {
+        version: 0x2008_0522,
+        pid: 0,
+    };
+    let data = [CapData::default(); 2];
+    // SAFETY: header and data are valid for the v3 capability ABI (two data structs).
+    check_long(unsafe {
+        libc::syscall(libc::SYS_capset, &header as *const CapHeader, data.as_ptr())
+    })?;
+    Ok(())
+}
+
+pub(crate) fn set_no_new_privs() -> io::Result<()> {
+    // SAFETY: prctl with integer arguments.
+    check(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) })?;
+    Ok(())
+}
+
+/// Installs a seccomp filter without setting no_new_privs (needs CAP_SYS_ADMIN); only the
+/// `no_new_privs` weakening uses it, seccompiler's `apply_filter` is the normal path.
+pub(crate) fn install_seccomp_keep_privs(prog: &[seccompiler::sock_filter]) -> io::Result<()> {
+    #[repr(C)]
+    struct SockFprog {
+        len: libc::c_ushort,
+        filter: *const seccompiler::sock_filter,
+    }
+    let fprog = SockFprog {
+        len: prog.len() as libc::c_ushort,
+        filter: prog.as_ptr(),
+    };
+    // SAFETY: fprog points at prog, which outlives the call; the kernel copies the program.
+    check_long(unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &fprog as *const SockFprog,
+        )
+    })?;
+    Ok(())
+}
+
+/// Replaces the process image. Returns only on failure.
+pub(crate) fn execve(
+    path: &CStr,
+    argv: &[*const libc::c_char],
+    envp: &[*const libc::c_char],
+) -> io::Error {
+    // SAFETY: argv and envp are NULL-terminated arrays of pointers to NUL-terminated strings that the
+    // caller keeps alive.
+    unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+    io::Error::last_os_error()
+}
+
+/// NULL-terminated pointer array over `strings` (which must outlive it).
+pub(crate) fn ptr_array(strings: &[CString]) -> Vec<*const libc::c_char> {
+    strings
+        .iter()
+        .map(|s| s.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect()
+}
+
+/// Waits for any child; returns its pid and raw wait status.
+pub(crate) fn wait_any() -> io::Result<(libc::pid_t, libc::c_int)> {
+    let mut status = 0;
+    loop {
+        // SAFETY: status is a valid int to fill.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+        if pid < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        return Ok((pid, status));
+    }
+}
+
+/// Reaps `pid`, with its (and its reaped descendants') resource usage.
+pub(crate) fn wait4(pid: libc::pid_t) -> io::Result<(libc::c_int, libc::rusage)> {
+    let mut status = 0;
+    // SAFETY: rusage is plain old data.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: status and ru are valid to fill.
+        let rc = unsafe { libc::wait4(pid, &mut status, libc::__WALL, &mut ru) };
+        if rc < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        return Ok((status, ru));
+    }
+}
+
+pub(crate) fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: kill has no memory-safety preconditions.
+    check(unsafe { libc::kill(pid, sig) })?;
+    Ok(())
+}
+
+pub(crate) fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: integer arguments only.
+    let fd = check_long(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })?;
+    // SAFETY: the kernel returned a fresh descriptor that nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+pub(crate) fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<usize> {
+    // SAFETY: fds is a valid, writable slice of pollfd.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Ok(0);
+        }
+        return Err(e);
+    }
+    Ok(n as usize)
+}
+
+/// The Landlock ABI version the kernel offers, or why there is none.
+pub(crate) fn landlock_abi() -> Result<i32, io::Error> {
+    const LANDLOCK_CREATE_RULESET_VERSION: u32 = 1;
+    // SAFETY: a null attribute with size 0 and the VERSION flag only queries the ABI.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<u8>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    };
+    check_long(rc).map(|v| v as i32)
+}
+
+/// Whether this process runs under a seccomp filter already (field `Seccomp` of /proc/self/status is
+/// read by callers; this only checks the kernel supports filters).
+pub(crate) fn seccomp_supported() -> bool {
+    // SAFETY: PR_GET_SECCOMP has no memory arguments.
+    unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 }
+}
+
+pub(crate) fn uname_release() -> String {
+    // SAFETY: utsname is plain old data; uname fills it.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: u is valid to fill.
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return "unknown".into();
+    }
+    // SAFETY: uname NUL-terminates release.
+    unsafe { CStr::from_ptr(u.release.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
+}
