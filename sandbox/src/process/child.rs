@@ -233,37 +233,6 @@ fn build_root(root: &RootPlan) -> Step<()> {
 
     let newroot = c(NEW_ROOT);
     tmpfs(&newroot, nosuid_nodev, "size=1m,nr_inodes=4096,mode=0755").at("mount the new root")?;
-    for entry in &root.entries {
-        match entry {
-            ViewEntry::Bind {
-                src,
-                dst,
-                dir,
-                writable,
-            } => {
-                if !exists(dst) {
-                    mkdir_p(&parent_of(dst)).at("create a mount point's parents")?;
-                    if *dir {
-                        sys::mkdir(dst, 0o755).at("create a mount point")?;
-                    } else {
-                        sys::touch(dst).at("create a file mount point")?;
-                    }
-                }
-                let attrs = if *writable {
-                    sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC
-                } else {
-                    sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV
-                };
-                bind(src, dst, attrs).at("bind a policy path")?;
-            }
-            ViewEntry::Symlink { target, at } => {
-                if !exists(at) {
-                    mkdir_p(&parent_of(at)).at("create a symlink's parents")?;
-                    sys::symlink(target, at).at("create a symlink")?;
-                }
-            }
-        }
-    }
     let noexec = (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC) as libc::c_ulong;
     let tmp = join(&newroot, "tmp");
     mkdir_existing_ok(&tmp).at("mkdir /tmp")?;
@@ -329,6 +298,38 @@ fn build_root(root: &RootPlan) -> Step<()> {
         if exists(&p) {
             sys::mount(Some(&null), &p, None, libc::MS_BIND as libc::c_ulong, None)
                 .at("mask /proc entries")?;
+        }
+    }
+    // Policy paths last, so that paths under /tmp or /dev land on top of the private mounts.
+    for entry in &root.entries {
+        match entry {
+            ViewEntry::Bind {
+                src,
+                dst,
+                dir,
+                writable,
+            } => {
+                if !exists(dst) {
+                    mkdir_p(&parent_of(dst)).at("create a mount point's parents")?;
+                    if *dir {
+                        sys::mkdir(dst, 0o755).at("create a mount point")?;
+                    } else {
+                        sys::touch(dst).at("create a file mount point")?;
+                    }
+                }
+                let attrs = if *writable {
+                    sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC
+                } else {
+                    sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV
+                };
+                bind(src, dst, attrs).at("bind a policy path")?;
+            }
+            ViewEntry::Symlink { target, at } => {
+                if !exists(at) {
+                    mkdir_p(&parent_of(at)).at("create a symlink's parents")?;
+                    sys::symlink(target, at).at("create a symlink")?;
+                }
+            }
         }
     }
     // The new root itself is read-only: the plugin writes only to /tmp, /dev/shm and rw paths.

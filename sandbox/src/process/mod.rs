@@ -39,6 +39,8 @@ pub enum StdinMode {
     Null,
     /// The caller's own stdin, passed on purpose.
     Inherit,
+    /// A descriptor the caller owns (duplicated for the run; the caller keeps its own).
+    Fd(RawFd),
 }
 
 /// Settings of the process backend that are not policy.
@@ -213,7 +215,7 @@ impl ProcessSandbox {
         }
 
         let result = supervise(&plan, policy, &self.opts, cgroup.as_ref());
-        if let Some(cg) = &cgroup {
+        if let Some(cg) = cgroup.as_ref().filter(|_| plan.tree_kill) {
             cg.kill_all();
             let _ = cg.remove();
         }
@@ -287,6 +289,7 @@ fn supervise(
             .map_err(io_err("/dev/null"))?
             .into(),
         StdinMode::Inherit => std::io::stdin().as_fd_owned().map_err(io_err("stdin"))?,
+        StdinMode::Fd(fd) => sys::dup_owned(fd).map_err(io_err("stdin descriptor"))?,
     };
     let (out_r, out_w) = sys::pipe_cloexec().map_err(io_err("pipe"))?;
     let (err_r, err_w) = sys::pipe_cloexec().map_err(io_err("pipe"))?;
@@ -434,8 +437,13 @@ fn supervise(
             }) {
                 status_open = false;
             }
+            let msgs = parse_messages(&status_buf);
+            if !plan.tree_kill && msgs.child_status.is_some() {
+                // Weakened: the run ends with the main process and whatever it left keeps running.
+                break;
+            }
             if b_pid.is_none() {
-                b_pid = parse_messages(&status_buf).b_pid;
+                b_pid = msgs.b_pid;
                 if b_pid.is_some() && killed_for.is_some() {
                     kill_run(b_pid);
                 }
@@ -445,7 +453,11 @@ fn supervise(
             break;
         }
     }
-    let (a_status, ru) = sys::wait4(a).map_err(io_err("wait"))?;
+    let (a_status, ru) = if plan.tree_kill {
+        sys::wait4(a).map_err(io_err("wait"))?
+    } else {
+        (0, sys::empty_rusage())
+    };
     let wall_ms = start.elapsed().as_millis() as u64;
     // Everything that could write is dead now: take what is left in the pipes.
     for s in streams.iter_mut() {

@@ -122,6 +122,13 @@ pub(crate) fn dup_cloexec_above(fd: RawFd, min: RawFd) -> io::Result<RawFd> {
     check(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, min) })
 }
 
+/// A close-on-exec duplicate of a descriptor the caller keeps owning.
+pub(crate) fn dup_owned(fd: RawFd) -> io::Result<OwnedFd> {
+    let new = dup_cloexec_above(fd, 3)?;
+    // SAFETY: F_DUPFD_CLOEXEC returned a fresh descriptor that nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
 /// Closes every descriptor from `first` up.
 pub(crate) fn close_from(first: u32) -> io::Result<()> {
     // SAFETY: close_range only closes descriptors; nothing in this process uses them afterwards.
@@ -524,6 +531,11 @@ pub(crate) fn wait4(pid: libc::pid_t) -> io::Result<(libc::c_int, libc::rusage)>
         }
         return Ok((status, ru));
     }
+}
+
+pub(crate) fn empty_rusage() -> libc::rusage {
+    // SAFETY: rusage is plain old data; all-zero is a valid value.
+    unsafe { std::mem::zeroed() }
 }
 
 pub(crate) fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
