@@ -46,11 +46,6 @@ pub(crate) fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-pub(crate) fn getpid() -> libc::pid_t {
-    // SAFETY: no preconditions.
-    unsafe { libc::getpid() }
-}
-
 pub(crate) fn geteuid() -> u32 {
     // SAFETY: no preconditions.
     unsafe { libc::geteuid() }
@@ -161,11 +156,6 @@ pub(crate) fn set_pdeathsig(sig: libc::c_int) -> io::Result<()> {
     // SAFETY: prctl with integer arguments.
     check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) })?;
     Ok(())
-}
-
-pub(crate) fn getppid() -> libc::pid_t {
-    // SAFETY: no preconditions.
-    unsafe { libc::getppid() }
 }
 
 pub(crate) fn set_dumpable(on: bool) -> io::Result<()> {

@@ -42,8 +42,6 @@ pub(crate) trait CgroupManager {
     fn kill_all(&self);
     /// Removes the cgroup directories (after `kill_all` if anything is left).
     fn remove(&self) -> io::Result<()>;
-    /// The directories that make up this cgroup (one per v1 controller).
-    fn dirs(&self) -> Vec<PathBuf>;
 }
 
 pub(crate) enum Cgroup {
@@ -98,9 +96,6 @@ impl CgroupManager for Cgroup {
     }
     fn remove(&self) -> io::Result<()> {
         self.inner().remove()
-    }
-    fn dirs(&self) -> Vec<PathBuf> {
-        self.inner().dirs()
     }
 }
 

@@ -117,7 +117,4 @@ impl CgroupManager for CgroupV1 {
         result
     }
 
-    fn dirs(&self) -> Vec<PathBuf> {
-        self.all().cloned().collect()
-    }
 }

@@ -72,7 +72,4 @@ impl CgroupManager for CgroupV2 {
         remove_dir_retrying(&self.dir)
     }
 
-    fn dirs(&self) -> Vec<PathBuf> {
-        vec![self.dir.clone()]
-    }
 }

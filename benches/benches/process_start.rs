@@ -1,0 +1,61 @@
+//! Start-to-exit of a trivial program: bare fork+exec, Gauntlet's full process sandbox, and bubblewrap
+//! (when installed), measured in the same run so their medians can be compared.
+//!
+//! `cargo bench -p gauntlet-benches --bench process_start`
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use gauntlet_sandbox::policy::Policy;
+use gauntlet_sandbox::process::{ProcessOptions, ProcessSandbox};
+use gauntlet_sandbox::Status;
+
+fn true_bin() -> PathBuf {
+    gauntlet_sandbox::process::resolve_program(Path::new("true")).expect("`true` is installed")
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    gauntlet_sandbox::process::resolve_program(Path::new(name)).ok()
+}
+
+fn start(c: &mut Criterion) {
+    let prog = true_bin();
+    let mut g = c.benchmark_group("process_start");
+    g.sample_size(60);
+    g.bench_function("bare_fork_exec", |b| {
+        b.iter(|| {
+            let st = Command::new(&prog).stdin(Stdio::null()).status().unwrap();
+            assert!(st.success());
+        })
+    });
+    let policy = Policy::default();
+    let sandbox = ProcessSandbox::new(ProcessOptions::default());
+    let args: Vec<OsString> = Vec::new();
+    g.bench_function("gauntlet_full", |b| {
+        b.iter(|| {
+            let o = sandbox.run(&policy, &prog, &args).unwrap();
+            assert_eq!(o.status, Status::Exited, "{o:?}");
+        })
+    });
+    if let Some(bwrap) = which("bwrap") {
+        g.bench_function("bwrap_unshare_all", |b| {
+            b.iter(|| {
+                let st = Command::new(&bwrap)
+                    .args(["--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"])
+                    .arg(&prog)
+                    .stdin(Stdio::null())
+                    .status()
+                    .unwrap();
+                assert!(st.success());
+            })
+        });
+    } else {
+        eprintln!("bwrap not installed: bwrap_unshare_all not measured");
+    }
+    g.finish();
+}
+
+criterion_group!(benches, start);
+criterion_main!(benches);
