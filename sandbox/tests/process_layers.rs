@@ -312,6 +312,39 @@ fn the_hosts_hostname_is_unchanged() {
 }
 
 #[test]
+fn no_setuid_or_setgid_file_is_left_in_a_read_write_host_path() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = shared_tempdir();
+    let mut p = policy();
+    p.fs.rw.push(dir.path().to_path_buf());
+    let d = dir.path().to_str().unwrap();
+    let o = run(&p, &["setid", d]);
+    assert_eq!(o.status, Status::Exited, "{o:?}");
+    let with_set_id = |dir: &std::path::Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.metadata().unwrap().permissions().mode() & 0o6000 != 0)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    assert!(with_set_id(dir.path()).is_empty(), "{}", stdout(&o));
+
+    let other = shared_tempdir();
+    let mut p = policy();
+    p.fs.rw.push(other.path().to_path_buf());
+    run_weakened(
+        &p,
+        &["setid", other.path().to_str().unwrap()],
+        &[Weaken::NoSeccomp],
+    );
+    assert!(
+        !with_set_id(other.path()).is_empty(),
+        "without the filter the bits should stick"
+    );
+}
+
+#[test]
 fn plugin_runs_without_privileges_in_its_own_namespaces() {
     let o = run(&policy(), &["status"]);
     let out = stdout(&o);

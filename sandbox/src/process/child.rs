@@ -275,7 +275,18 @@ fn build_root(root: &RootPlan) -> Step<()> {
 
     let proc_ = join(&newroot, "proc");
     mkdir_existing_ok(&proc_).at("mkdir /proc")?;
-    sys::mount(Some(c"proc"), &proc_, Some(c"proc"), noexec, None).at("mount /proc")?;
+    if root.fresh_proc {
+        sys::mount(Some(c"proc"), &proc_, Some(c"proc"), noexec, None).at("mount /proc")?;
+    } else {
+        // Without a pid namespace of its own the sandbox may not mount a proc (the host's pid namespace
+        // is not its to show), so it gets the host's /proc.
+        bind(
+            &join(&c(OLD_ROOT), "proc"),
+            &proc_,
+            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
+        )
+        .at("bind /proc")?;
+    }
     if !root.proc_sys_writable {
         for name in PROC_READ_ONLY {
             let p = join(&proc_, name);
@@ -380,7 +391,8 @@ fn stage_c(plan: &Plan, fds: ChildFds, status_fd: &mut RawFd) -> Step<Never> {
         sys::set_no_new_privs().at("set no_new_privs")?;
     }
     if let Some(spec) = &plan.fence {
-        let r = fence::restrict_self(spec).map_err(|e| ("landlock", io::Error::other(e)))?;
+        let r = fence::restrict_self(spec, plan.no_new_privs)
+            .map_err(|e| ("landlock", io::Error::other(e)))?;
         let word = match r {
             FenceResult::Full => "full",
             FenceResult::Partial => "partial",

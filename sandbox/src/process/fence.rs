@@ -35,11 +35,13 @@ pub(crate) enum FenceResult {
 /// The newest ABI this build knows; the crate falls back to what the kernel has.
 const TARGET: ABI = ABI::V6;
 
-pub(crate) fn restrict_self(spec: &FenceSpec) -> Result<FenceResult, String> {
-    apply(spec).map_err(|e| e.to_string())
+/// `no_new_privs`: whether Landlock may set it (it needs it, or CAP_SYS_ADMIN, which the plugin's
+/// process still has at this point; only the `no-no-new-privs` weakening passes false).
+pub(crate) fn restrict_self(spec: &FenceSpec, no_new_privs: bool) -> Result<FenceResult, String> {
+    apply(spec, no_new_privs).map_err(|e| e.to_string())
 }
 
-fn apply(spec: &FenceSpec) -> Result<FenceResult, Box<dyn std::error::Error>> {
+fn apply(spec: &FenceSpec, no_new_privs: bool) -> Result<FenceResult, Box<dyn std::error::Error>> {
     let all = AccessFs::from_all(TARGET);
     let read = AccessFs::from_read(TARGET);
     let read_no_exec = read & !AccessFs::Execute;
@@ -74,7 +76,7 @@ fn apply(spec: &FenceSpec) -> Result<FenceResult, Box<dyn std::error::Error>> {
             }
         }
     }
-    let status = created.restrict_self()?;
+    let status = created.no_new_privs(no_new_privs).restrict_self()?;
     Ok(match status.ruleset {
         RulesetStatus::FullyEnforced => FenceResult::Full,
         RulesetStatus::PartiallyEnforced => FenceResult::Partial,

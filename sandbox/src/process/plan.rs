@@ -52,6 +52,8 @@ pub(crate) struct RootPlan {
     pub entries: Vec<ViewEntry>,
     pub tmp_size: u64,
     pub proc_sys_writable: bool,
+    /// A proc of the sandbox's own pid namespace (false only without one).
+    pub fresh_proc: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -322,6 +324,7 @@ pub(crate) fn build(input: PlanInput<'_>) -> Result<Plan, SandboxError> {
         entries,
         tmp_size: policy.fs.tmp_size.0,
         proc_sys_writable: weaken.has(Weaken::ProcSysWritable),
+        fresh_proc: ns.pid,
     });
 
     let mut argv = vec![path_c(program)?];
@@ -370,7 +373,14 @@ pub(crate) fn build(input: PlanInput<'_>) -> Result<Plan, SandboxError> {
         (libc::RLIMIT_MSGQUEUE, 1 << 20, 1 << 20),
         (libc::RLIMIT_RTPRIO, 0, 0),
         (libc::RLIMIT_NICE, 0, 0),
+        (libc::RLIMIT_SIGPENDING, 1024, 1024),
+        (libc::RLIMIT_MEMLOCK, 8 << 20, 8 << 20),
     ];
+    if switch_to.is_some() && !weaken.has(Weaken::NoPidsLimit) {
+        // The run has a host uid of its own, so a per-uid process cap is a backstop for the cgroup's.
+        let n = policy.limits.pids as u64 + 8;
+        rlimits.push((libc::RLIMIT_NPROC, n, n));
+    }
     if !weaken.has(Weaken::NoCpuLimit) {
         // A backstop per process; the supervisor enforces the tree-wide limit through the cgroup.
         rlimits.push((libc::RLIMIT_CPU, cpu_s + 1, cpu_s + 2));

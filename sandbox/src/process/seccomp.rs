@@ -7,8 +7,10 @@
 //!    allowed only with safe arguments (no namespace flags on `clone`, no `TIOCSTI`/`TIOCLINUX` on `ioctl`,
 //!    no `AF_PACKET` sockets, no `personality` that turns off ASLR, no executable `memfd`s, `prlimit64` on
 //!    oneself only);
-//! 2. `clone3` fails with `ENOSYS`, so that libc falls back to `clone`, whose flags the first filter can
-//!    see (clone3 passes them in memory, out of BPF's reach). The kernel runs the newest filter first and
+//!    Calls that create or change file modes may not set the setuid or setgid bits (a plugin could
+//!    otherwise leave setuid executables in a read-write host path for a host user to run later).
+//! 2. `clone3` and `openat2` fail with `ENOSYS`, so that libc falls back to `clone` and `openat`, whose
+//!    flags and modes the first filter can see (these two pass them in memory, out of BPF's reach). The kernel runs the newest filter first and
 //!    keeps the first of equally strict answers, so `ENOSYS` wins over the allowlist's `EPERM`.
 
 use std::collections::BTreeMap;
@@ -24,6 +26,7 @@ use crate::policy::{PolicyError, PolicyErrorKind, Syscalls};
 /// Calls that no policy can allow: they change the host, leave the sandbox's namespaces, reach other
 /// processes, or widen the kernel's attack surface.
 pub const ALWAYS_DENIED: &[&str] = &[
+    "openat2",
     "mount",
     "umount2",
     "pivot_root",
@@ -102,7 +105,6 @@ const ALLOWED: &[&str] = &[
     "write",
     "open",
     "openat",
-    "openat2",
     "close",
     "close_range",
     "creat",
@@ -428,6 +430,27 @@ const ALLOWED_PERSONALITIES: &[u64] = &[0x0, 0x8, 0x20000, 0x20008, 0xffff_ffff]
 
 const MFD_NOEXEC_SEAL: u64 = 0x0008;
 
+/// S_ISUID | S_ISGID: mode bits no file the plugin creates or changes may carry.
+const SET_ID_BITS: u64 = 0o6000;
+
+/// Calls that take a file mode, and the index of the mode argument.
+const MODE_ARGS: &[(&str, u8)] = &[
+    ("chmod", 1),
+    ("fchmod", 1),
+    ("fchmodat", 2),
+    ("fchmodat2", 2),
+    ("open", 2),
+    ("openat", 3),
+    ("creat", 1),
+    ("mknod", 1),
+    ("mknodat", 2),
+    ("mkdir", 1),
+    ("mkdirat", 2),
+];
+
+/// Calls that fail with ENOSYS so that libc falls back to a call the allowlist can inspect.
+pub const FALLBACK_ENOSYS: &[&str] = &["clone3", "openat2"];
+
 pub(crate) fn number(name: &str) -> Option<i64> {
     SYSCALLS.iter().find(|(n, _)| *n == name).map(|&(_, nr)| nr)
 }
@@ -533,7 +556,15 @@ pub(crate) fn build(adjust: &Syscalls) -> Result<Vec<BpfProgram>, seccompiler::E
                 MFD_NOEXEC_SEAL,
             )])],
             "prlimit64" => vec![rule(vec![cond(0, Len::Dword, Op::Eq, 0)])],
-            _ => Vec::new(),
+            _ => match MODE_ARGS.iter().find(|(n, _)| *n == name) {
+                Some(&(_, arg)) => vec![rule(vec![cond(
+                    arg,
+                    Len::Dword,
+                    Op::MaskedEq(SET_ID_BITS),
+                    0,
+                )])],
+                None => Vec::new(),
+            },
         };
         rules.insert(nr, conditional);
     }

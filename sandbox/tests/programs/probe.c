@@ -207,6 +207,23 @@ static int host_name(void) {
     return 0;
 }
 
+/* Tries to leave setuid/setgid files and directories behind in a read-write host directory. */
+static int setid(const char *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/suid-open", dir);
+    int fd = open(path, O_CREAT | O_WRONLY, 04755);
+    printf("open 04755: %s\n", fd >= 0 ? "ok" : strerror(errno));
+    snprintf(path, sizeof path, "%s/plain", dir);
+    fd = open(path, O_CREAT | O_WRONLY, 0755);
+    if (fd >= 0) close(fd);
+    printf("chmod 04755: %s\n", chmod(path, 04755) == 0 ? "ok" : strerror(errno));
+    printf("chmod 02755: %s\n", chmod(path, 02755) == 0 ? "ok" : strerror(errno));
+    printf("fchmodat 06755: %s\n", fchmodat(AT_FDCWD, path, 06755, 0) == 0 ? "ok" : strerror(errno));
+    snprintf(path, sizeof path, "%s/sgid-dir", dir);
+    printf("mkdir 02775: %s\n", mkdir(path, 02775) == 0 ? "ok" : strerror(errno));
+    return 0;
+}
+
 static int status(void) {
     dump("/proc/self/status");
     return 0;
@@ -229,6 +246,7 @@ int main(int argc, char **argv) {
     if (!strcmp(m, "status")) return status();
     if (!strcmp(m, "exit")) return atoi(argv[2]);
     if (!strcmp(m, "flood")) return flood();
+    if (!strcmp(m, "setid")) return setid(argv[2]);
     if (!strcmp(m, "env")) return env();
     return 101;
 }

@@ -116,5 +116,4 @@ impl CgroupManager for CgroupV1 {
         }
         result
     }
-
 }

@@ -71,5 +71,4 @@ impl CgroupManager for CgroupV2 {
     fn remove(&self) -> io::Result<()> {
         remove_dir_retrying(&self.dir)
     }
-
 }

@@ -1,0 +1,365 @@
+//! The host API `gauntlet_host_v1`, and the three WASI functions the backend shadows.
+//!
+//! # The `gauntlet_host_v1` ABI
+//!
+//! Import module `gauntlet_host_v1`; the guest must export its linear memory as `memory`. Pointers and
+//! lengths are `i32` read as unsigned 32-bit offsets into that memory. Every call counts toward
+//! `wasm.max_host_calls` (more traps the guest) and toward `usage.host_calls`.
+//!
+//! | function | signature | result |
+//! |---|---|---|
+//! | `log(ptr, len)` | `(i32, i32) -> i32` | 0; the bytes go to stderr as one line `[plugin log] <bytes>\n` |
+//! | `kv_get(key_ptr, key_len, val_ptr, val_cap)` | `(i32, i32, i32, i32) -> i32` | value length (value written at `val_ptr`), or an error code |
+//! | `kv_put(key_ptr, key_len, val_ptr, val_len)` | `(i32, i32, i32, i32) -> i32` | 0, or an error code |
+//!
+//! Error codes (negative results): [`E_NOT_FOUND`] (-1, no such key), [`E_TOO_LARGE`] (-2, key over
+//! [`MAX_KEY`] bytes, value over [`MAX_VALUE`], log line over [`MAX_LOG_LINE`]), [`E_FULL`] (-3, the store
+//! already holds [`MAX_ENTRIES`] keys), [`E_BUFFER_TOO_SMALL`] (-4, `val_cap` is shorter than the value;
+//! nothing written).
+//!
+//! A range (`ptr`, `len`) that is not entirely inside linear memory (checked with 64-bit arithmetic, so
+//! `ptr + len` cannot wrap) is a guest error: the call traps with a message naming the function and
+//! the range, and the run ends `killed` with `trap = "host_api_misuse"`. Size caps are checked before
+//! ranges, so a huge length is `E_TOO_LARGE`, not a trap. The key-value store lives for one run only.
+//! Log bytes (prefix and newline included) count toward `limits.output`.
+//!
+//! With the `WasmHostApiNoBounds` weakening, ranges are *clamped* to linear memory instead of checked
+//! (`start = min(ptr, size)`, `end = min(start + len, size)`): `log` near the end of memory logs the
+//! in-bounds part instead of trapping, and `kv_get` writes the part of the value that fits. The host still
+//! only ever touches the guest's own memory through safe slices; the weakening is observable, never UB.
+//!
+//! # Shadowed WASI functions
+//!
+//! * `fd_write` charges writes to descriptors 1 and 2 to the shared output budget before WASI copies them
+//!   (see `output.rs`).
+//! * `fd_renumber` refuses to move anything onto or off descriptors 0-2 (`ENOTSUP`), so output cannot
+//!   escape the charge by moving stdout to another number.
+//! * `poll_oneoff` blocks in the host where no epoch can interrupt it; a wait that would outlast the wall
+//!   deadline sleeps only until the deadline and then ends the run with `limit = wall_time`.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use wasmtime::{Caller, Extern, Linker, Memory};
+
+use super::output::LOG_PREFIX;
+use super::{GuestError, RunState, Stop};
+
+pub const MODULE: &str = "gauntlet_host_v1";
+/// Largest key, in bytes.
+pub const MAX_KEY: u32 = 256;
+/// Largest value, in bytes.
+pub const MAX_VALUE: u32 = 64 << 10;
+/// Most keys in one run's store.
+pub const MAX_ENTRIES: usize = 1024;
+/// Largest log line, in bytes (without the prefix).
+pub const MAX_LOG_LINE: u32 = 4 << 10;
+
+pub const E_NOT_FOUND: i32 = -1;
+pub const E_TOO_LARGE: i32 = -2;
+pub const E_FULL: i32 = -3;
+pub const E_BUFFER_TOO_SMALL: i32 = -4;
+
+/// WASI errno `notsup`.
+const ERRNO_NOTSUP: i32 = 58;
+
+const WASI: &str = "wasi_snapshot_preview1";
+
+/// The original WASI functions the shadows forward to, resolved per store.
+#[derive(Clone)]
+pub(crate) struct WasiOriginals {
+    fd_write: wasmtime::TypedFunc<(i32, i32, i32, i32), i32>,
+    fd_renumber: wasmtime::TypedFunc<(i32, i32), i32>,
+    poll_oneoff: wasmtime::TypedFunc<(i32, i32, i32, i32), i32>,
+}
+
+impl WasiOriginals {
+    /// Resolves the originals from a linker that has WASI alone.
+    pub(crate) fn resolve(
+        wasi: &Linker<RunState>,
+        store: &mut wasmtime::Store<RunState>,
+    ) -> wasmtime::Result<Self> {
+        let mut get = |name: &str| {
+            wasi.get(&mut *store, WASI, name)?
+                .into_func()
+                .ok_or_else(|| wasmtime::Error::msg(format!("WASI {name} is not a function")))
+        };
+        let (w, r, p) = (get("fd_write")?, get("fd_renumber")?, get("poll_oneoff")?);
+        Ok(WasiOriginals {
+            fd_write: w.typed(&*store)?,
+            fd_renumber: r.typed(&*store)?,
+            poll_oneoff: p.typed(&*store)?,
+        })
+    }
+}
+
+/// Adds WASI (with the three shadows) and `gauntlet_host_v1` to `linker`.
+pub(crate) fn add_to_linker(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
+    add_wasi(linker)?;
+    linker.allow_shadowing(true);
+    linker.func_wrap(WASI, "fd_write", fd_write)?;
+    linker.func_wrap(WASI, "fd_renumber", fd_renumber)?;
+    linker.func_wrap(WASI, "poll_oneoff", poll_oneoff)?;
+    linker.allow_shadowing(false);
+    linker.func_wrap(MODULE, "log", log)?;
+    linker.func_wrap(MODULE, "kv_get", kv_get)?;
+    linker.func_wrap(MODULE, "kv_put", kv_put)?;
+    Ok(())
+}
+
+/// Adds plain WASIp1. Every WASI call fetches the context through this closure, which is where WASI calls
+/// are counted; the cap on them is enforced at the next epoch tick (see `RunState::check`).
+pub(crate) fn add_wasi(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p1::add_to_linker_sync(linker, |s: &mut RunState| {
+        s.host_calls = s.host_calls.saturating_add(1);
+        &mut s.wasi
+    })
+}
+
+/// Counts one `gauntlet_host_v1` call and traps past the cap.
+fn count(caller: &mut Caller<'_, RunState>) -> wasmtime::Result<()> {
+    let s = caller.data_mut();
+    s.host_calls = s.host_calls.saturating_add(1);
+    if s.host_calls > s.max_host_calls {
+        return Err(wasmtime::Error::new(Stop::HostCalls));
+    }
+    Ok(())
+}
+
+fn memory(caller: &mut Caller<'_, RunState>, func: &str) -> wasmtime::Result<Memory> {
+    caller
+        .get_export("memory")
+        .and_then(Extern::into_memory)
+        .ok_or_else(|| {
+            wasmtime::Error::new(GuestError(format!(
+                "{MODULE}.{func}: the module exports no memory named \"memory\""
+            )))
+        })
+}
+
+/// The byte range `ptr..ptr+len` of a memory of `size` bytes: checked (trap when outside), or clamped
+/// under `WasmHostApiNoBounds`.
+fn range(
+    bounds_checked: bool,
+    size: usize,
+    ptr: i32,
+    len: u32,
+    func: &str,
+    what: &str,
+) -> wasmtime::Result<std::ops::Range<usize>> {
+    let start = u64::from(ptr as u32);
+    let end = start + u64::from(len); // both < 2^32: no overflow in u64
+    let size = size as u64;
+    if bounds_checked {
+        if end > size {
+            return Err(wasmtime::Error::new(GuestError(format!(
+                "{MODULE}.{func}: {what} range {start:#x}+{len:#x} is outside linear memory ({size} bytes)"
+            ))));
+        }
+        Ok(start as usize..end as usize)
+    } else {
+        let start = start.min(size);
+        Ok(start as usize..end.min(size) as usize)
+    }
+}
+
+fn log(mut caller: Caller<'_, RunState>, ptr: i32, len: i32) -> wasmtime::Result<i32> {
+    count(&mut caller)?;
+    let len = len as u32;
+    if len > MAX_LOG_LINE {
+        return Ok(E_TOO_LARGE);
+    }
+    let mem = memory(&mut caller, "log")?;
+    let (data, state) = mem.data_and_store_mut(&mut caller);
+    let r = range(state.bounds_checked, data.len(), ptr, len, "log", "message")?;
+    state.log_bytes += (LOG_PREFIX.len() + r.len() + 1) as u64;
+    state.output.log_line(&data[r]).map_err(wasmtime::Error::new)?;
+    Ok(0)
+}
+
+fn kv_get(
+    mut caller: Caller<'_, RunState>,
+    key_ptr: i32,
+    key_len: i32,
+    val_ptr: i32,
+    val_cap: i32,
+) -> wasmtime::Result<i32> {
+    count(&mut caller)?;
+    let (key_len, val_cap) = (key_len as u32, val_cap as u32);
+    if key_len > MAX_KEY {
+        return Ok(E_TOO_LARGE);
+    }
+    let mem = memory(&mut caller, "kv_get")?;
+    let (data, state) = mem.data_and_store_mut(&mut caller);
+    let checked = state.bounds_checked;
+    let key = range(checked, data.len(), key_ptr, key_len, "kv_get", "key")?;
+    let out = range(checked, data.len(), val_ptr, val_cap, "kv_get", "value")?;
+    let Some(value) = state.kv.get(&data[key]) else {
+        return Ok(E_NOT_FOUND);
+    };
+    if checked && value.len() > out.len() {
+        return Ok(E_BUFFER_TOO_SMALL);
+    }
+    let n = value.len().min(out.len());
+    data[out.start..out.start + n].copy_from_slice(&value[..n]);
+    // A value is at most MAX_VALUE (64 KiB), so its length fits an i32.
+    Ok(value.len() as i32)
+}
+
+fn kv_put(
+    mut caller: Caller<'_, RunState>,
+    key_ptr: i32,
+    key_len: i32,
+    val_ptr: i32,
+    val_len: i32,
+) -> wasmtime::Result<i32> {
+    count(&mut caller)?;
+    let (key_len, val_len) = (key_len as u32, val_len as u32);
+    if key_len > MAX_KEY || val_len > MAX_VALUE {
+        return Ok(E_TOO_LARGE);
+    }
+    let mem = memory(&mut caller, "kv_put")?;
+    let (data, state) = mem.data_and_store_mut(&mut caller);
+    let checked = state.bounds_checked;
+    let key = range(checked, data.len(), key_ptr, key_len, "kv_put", "key")?;
+    let value = range(checked, data.len(), val_ptr, val_len, "kv_put", "value")?;
+    let key = &data[key];
+    if !state.kv.contains_key(key) && state.kv.len() >= MAX_ENTRIES {
+        return Ok(E_FULL);
+    }
+    state.kv.insert(key.to_vec(), data[value].to_vec());
+    Ok(0)
+}
+
+/// Reads `N` bytes at `at` of `data`, or `None` when outside.
+fn read<const N: usize>(data: &[u8], at: u64) -> Option<[u8; N]> {
+    let start = usize::try_from(at).ok()?;
+    data.get(start..start.checked_add(N)?)?.try_into().ok()
+}
+
+fn fd_write(
+    mut caller: Caller<'_, RunState>,
+    fd: i32,
+    iovs: i32,
+    iovs_len: i32,
+    nwritten: i32,
+) -> wasmtime::Result<i32> {
+    if fd == 1 || fd == 2 {
+        if let Some(mem) = caller.get_export("memory").and_then(Extern::into_memory) {
+            let (data, state) = mem.data_and_store_mut(&mut caller);
+            // Sum the iovec lengths; a bad iovec array is left for WASI to report.
+            let mut total: u64 = 0;
+            for i in 0..u64::from(iovs_len as u32) {
+                match read::<4>(data, u64::from(iovs as u32) + i * 8 + 4) {
+                    Some(len) => total += u64::from(u32::from_le_bytes(len)),
+                    None => break,
+                }
+            }
+            state.output.charge(total).map_err(wasmtime::Error::new)?;
+        }
+    }
+    let original = originals(&caller)?.fd_write;
+    original.call(&mut caller, (fd, iovs, iovs_len, nwritten))
+}
+
+fn fd_renumber(mut caller: Caller<'_, RunState>, from: i32, to: i32) -> wasmtime::Result<i32> {
+    if (0..=2).contains(&from) || (0..=2).contains(&to) {
+        caller.data_mut().host_calls += 1;
+        return Ok(ERRNO_NOTSUP);
+    }
+    let original = originals(&caller)?.fd_renumber;
+    original.call(&mut caller, (from, to))
+}
+
+fn originals(caller: &Caller<'_, RunState>) -> wasmtime::Result<WasiOriginals> {
+    caller
+        .data()
+        .originals
+        .clone()
+        .ok_or_else(|| wasmtime::Error::msg("WASI originals not resolved"))
+}
+
+/// Subscription layout of WASIp1 `poll_oneoff`: 48 bytes each; tag at 8 (0 = clock); clock id at 16,
+/// timeout at 24, flags at 40 (bit 0 = absolute time).
+const SUBSCRIPTION_SIZE: u64 = 48;
+
+fn poll_oneoff(
+    mut caller: Caller<'_, RunState>,
+    subs: i32,
+    events: i32,
+    nsubs: i32,
+    nevents: i32,
+) -> wasmtime::Result<i32> {
+    if let Some(mem) = caller.get_export("memory").and_then(Extern::into_memory) {
+        let data = mem.data(&caller);
+        let state = caller.data();
+        if let Some(wait) = shortest_clock_wait(data, subs as u32, nsubs as u32, state.started) {
+            let left = state.deadline.saturating_duration_since(Instant::now());
+            if wait > left {
+                std::thread::sleep(left);
+                return Err(wasmtime::Error::new(Stop::WallTime));
+            }
+        }
+    }
+    let original = originals(&caller)?.poll_oneoff;
+    original.call(&mut caller, (subs, events, nsubs, nevents))
+}
+
+/// How long a `poll_oneoff` call would block: the shortest clock timeout, when *every* subscription is a
+/// clock (descriptor subscriptions of this backend - files and captured stdio - are always ready, so a
+/// call with one returns at once). `None` when it would not block, or the array is malformed (WASI then
+/// reports the error itself).
+fn shortest_clock_wait(data: &[u8], subs: u32, n: u32, started: Instant) -> Option<Duration> {
+    let mut shortest: Option<Duration> = None;
+    for i in 0..u64::from(n) {
+        let at = u64::from(subs) + i * SUBSCRIPTION_SIZE;
+        if read::<1>(data, at + 8)? != [0] {
+            return None;
+        }
+        let id = u32::from_le_bytes(read(data, at + 16)?);
+        let timeout = u64::from_le_bytes(read(data, at + 24)?);
+        let absolute = u16::from_le_bytes(read(data, at + 40)?) & 1 == 1;
+        let ns = match (absolute, id) {
+            (false, _) => timeout,
+            // Realtime: nanoseconds since the Unix epoch.
+            (true, 0) => {
+                let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
+                timeout.saturating_sub(u64::try_from(now.as_nanos()).ok()?)
+            }
+            // Monotonic: the run's own clock, which starts at 0 (see `RunClock`).
+            (true, _) => {
+                let now = u64::try_from(started.elapsed().as_nanos()).ok()?;
+                timeout.saturating_sub(now)
+            }
+        };
+        let wait = Duration::from_nanos(ns);
+        shortest = Some(shortest.map_or(wait, |s| s.min(wait)));
+    }
+    shortest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_checked_without_wrapping() {
+        assert_eq!(range(true, 100, 90, 10, "f", "x").unwrap(), 90..100);
+        assert!(range(true, 100, 90, 11, "f", "x").is_err());
+        assert!(range(true, 100, -1, 2, "f", "x").is_err());
+        assert!(range(true, 1 << 20, i32::MAX, u32::MAX, "f", "x").is_err());
+        assert_eq!(range(false, 100, 90, 50, "f", "x").unwrap(), 90..100);
+        assert_eq!(range(false, 100, -1, 50, "f", "x").unwrap(), 100..100);
+    }
+
+    #[test]
+    fn clock_waits_are_found() {
+        let mut mem = vec![0u8; 2 * 48];
+        mem[24..32].copy_from_slice(&5_000_000_000u64.to_le_bytes());
+        mem[48 + 24..48 + 32].copy_from_slice(&7u64.to_le_bytes());
+        let w = shortest_clock_wait(&mem, 0, 2, Instant::now());
+        assert_eq!(w, Some(Duration::from_nanos(7)));
+        mem[48 + 8] = 1; // an fd_read subscription: returns at once
+        assert_eq!(shortest_clock_wait(&mem, 0, 2, Instant::now()), None);
+        assert_eq!(shortest_clock_wait(&mem, 90, 1, Instant::now()), None);
+    }
+}
