@@ -417,13 +417,26 @@ const DENIED_IOCTLS: &[u64] = &[
     0x5424, // TIOCSETD: line discipline change
 ];
 
-/// Socket families a plugin may open. `AF_PACKET`, `AF_KEY`, `AF_ALG`, `AF_VSOCK` and the rest are refused.
-const ALLOWED_FAMILIES: &[u64] = &[
-    libc::AF_UNIX as u64,
-    libc::AF_INET as u64,
-    libc::AF_INET6 as u64,
-    libc::AF_NETLINK as u64,
+/// Socket families a plugin may open, each with the socket types it may use (`AF_PACKET`, `AF_KEY`,
+/// `AF_ALG`, `AF_VSOCK`... are refused, and so is `SOCK_PACKET` under `AF_INET`, which is a packet socket).
+const ALLOWED_SOCKETS: &[(i32, &[i32])] = &[
+    (
+        libc::AF_UNIX,
+        &[libc::SOCK_STREAM, libc::SOCK_DGRAM, libc::SOCK_SEQPACKET],
+    ),
+    (libc::AF_INET, &[libc::SOCK_STREAM, libc::SOCK_DGRAM]),
+    (libc::AF_INET6, &[libc::SOCK_STREAM, libc::SOCK_DGRAM]),
+    (libc::AF_NETLINK, &[libc::SOCK_RAW, libc::SOCK_DGRAM]),
 ];
+
+/// The type bits of `socket()`'s second argument (the rest are SOCK_NONBLOCK and SOCK_CLOEXEC).
+const SOCK_TYPE_MASK: u64 = 0xf;
+
+/// `MSG_FASTOPEN` connects inside `sendto`/`sendmsg`, past Landlock's connect rule: refused.
+const MSG_FASTOPEN: u64 = 0x2000_0000;
+
+/// Send calls and the index of their flags argument.
+const SEND_FLAGS: &[(&str, u8)] = &[("sendto", 3), ("sendmsg", 2), ("sendmmsg", 3)];
 
 /// `personality` values that only query or select the plain Linux personality (no ASLR switch-off).
 const ALLOWED_PERSONALITIES: &[u64] = &[0x0, 0x8, 0x20000, 0x20008, 0xffff_ffff];
@@ -535,9 +548,16 @@ pub(crate) fn build(adjust: &Syscalls) -> Result<Vec<BpfProgram>, seccompiler::E
                     .map(|&r| cond(1, Len::Dword, Op::Ne, r))
                     .collect(),
             )],
-            "socket" => ALLOWED_FAMILIES
+            "socket" => ALLOWED_SOCKETS
                 .iter()
-                .map(|&f| rule(vec![cond(0, Len::Dword, Op::Eq, f)]))
+                .flat_map(|&(family, types)| {
+                    types.iter().map(move |&t| {
+                        rule(vec![
+                            cond(0, Len::Dword, Op::Eq, family as u64),
+                            cond(1, Len::Dword, Op::MaskedEq(SOCK_TYPE_MASK), t as u64),
+                        ])
+                    })
+                })
                 .collect(),
             "socketpair" => vec![rule(vec![cond(
                 0,
@@ -556,15 +576,25 @@ pub(crate) fn build(adjust: &Syscalls) -> Result<Vec<BpfProgram>, seccompiler::E
                 MFD_NOEXEC_SEAL,
             )])],
             "prlimit64" => vec![rule(vec![cond(0, Len::Dword, Op::Eq, 0)])],
-            _ => match MODE_ARGS.iter().find(|(n, _)| *n == name) {
-                Some(&(_, arg)) => vec![rule(vec![cond(
-                    arg,
-                    Len::Dword,
-                    Op::MaskedEq(SET_ID_BITS),
-                    0,
-                )])],
-                None => Vec::new(),
-            },
+            _ => {
+                if let Some(&(_, arg)) = MODE_ARGS.iter().find(|(n, _)| *n == name) {
+                    vec![rule(vec![cond(
+                        arg,
+                        Len::Dword,
+                        Op::MaskedEq(SET_ID_BITS),
+                        0,
+                    )])]
+                } else if let Some(&(_, arg)) = SEND_FLAGS.iter().find(|(n, _)| *n == name) {
+                    vec![rule(vec![cond(
+                        arg,
+                        Len::Dword,
+                        Op::MaskedEq(MSG_FASTOPEN),
+                        0,
+                    )])]
+                } else {
+                    Vec::new()
+                }
+            }
         };
         rules.insert(nr, conditional);
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -80,6 +81,11 @@ static int net(int port) {
     int rc = connect(s, (void *)&a, sizeof a);
     printf("tcp connect: %s\n", rc == 0 ? "ok" : strerror(errno));
     if (rc == 0) write(s, "hello", 5);
+    int f = socket(AF_INET, SOCK_STREAM, 0);
+    rc = sendto(f, "hello", 5, 0x20000000 /* MSG_FASTOPEN */, (void *)&a, sizeof a);
+    printf("tcp fastopen: %s\n", rc >= 0 ? "ok" : strerror(errno));
+    int pk = socket(AF_INET, 10 /* SOCK_PACKET */, htons(3));
+    printf("sock_packet: %s\n", pk >= 0 ? "ok" : strerror(errno));
     int u = socket(AF_INET, SOCK_DGRAM, 0);
     rc = sendto(u, "hello", 5, 0, (void *)&a, sizeof a);
     printf("udp send: %s\n", rc >= 0 ? "ok" : strerror(errno));
