@@ -73,8 +73,17 @@ pub(crate) fn run_a(plan: &Plan, fds: ChildFds) -> ! {
 
 fn stage_a(plan: &Plan, fds: ChildFds) -> Step<()> {
     if plan.close_fds {
-        sys::close_all_except(&[fds.stdin, fds.stdout, fds.stderr, fds.status, fds.go])
+        let netns = plan.join_netns.unwrap_or(fds.go);
+        sys::close_all_except(&[fds.stdin, fds.stdout, fds.stderr, fds.status, fds.go, netns])
             .at("close descriptors")?;
+    }
+    if let Some(fd) = plan.join_netns {
+        // Join the prepared network namespace while still privileged, then let go of it.
+        sys::setns(fd, libc::CLONE_NEWNET).at("join the network namespace")?;
+        if plan.close_fds {
+            sys::close_all_except(&[fds.stdin, fds.stdout, fds.stderr, fds.status, fds.go])
+                .at("close descriptors")?;
+        }
     }
     if let Some((uid, gid)) = plan.switch_to {
         sys::switch_identity(uid, gid).at("switch to the run uid")?;
@@ -82,7 +91,7 @@ fn stage_a(plan: &Plan, fds: ChildFds) -> Step<()> {
         // id maps below must be written by this process itself.
         sys::set_dumpable(true).at("set dumpable")?;
     }
-    let flags = plan.ns.unshare_flags();
+    let flags = plan.ns.unshare_flags(plan.join_netns.is_some());
     if flags != 0 {
         sys::unshare(flags).at("unshare namespaces")?;
     }
@@ -130,7 +139,7 @@ fn stage_b(plan: &Plan, fds: ChildFds) -> Step<Never> {
     if plan.ns.uts {
         sys::sethostname(b"gauntlet").at("set hostname")?;
     }
-    if plan.loopback {
+    if plan.loopback && plan.join_netns.is_none() {
         sys::loopback_up().at("bring up loopback")?;
     }
     let mut status_fd = fds.status;

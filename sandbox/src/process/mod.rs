@@ -8,6 +8,7 @@
 mod cgroup;
 mod child;
 mod fence;
+mod netpool;
 mod plan;
 mod probe;
 pub mod seccomp;
@@ -214,7 +215,20 @@ impl ProcessSandbox {
             return Ok(o);
         }
 
+        // Root lends the run a prepared network namespace; others create one inside the run's userns.
+        let mut plan = plan;
+        let mut netns = None;
+        if plan.ns.net && plan.switch_to.is_some() {
+            if let Ok(lease) = netpool::lease(plan.loopback) {
+                plan.join_netns = Some(lease.raw_fd());
+                netns = Some(lease);
+            }
+        }
         let result = supervise(&plan, policy, &self.opts, cgroup.as_ref());
+        if let Some(lease) = netns.as_mut().filter(|_| !plan.tree_kill) {
+            lease.discard();
+        }
+        drop(netns);
         if let Some(cg) = cgroup.as_ref().filter(|_| plan.tree_kill) {
             cg.kill_all();
             let _ = cg.remove();

@@ -3,6 +3,7 @@
 //! makes system calls.
 
 use std::ffi::{CString, OsString};
+use std::os::fd::RawFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
@@ -78,13 +79,13 @@ pub(crate) struct Namespaces {
 
 impl Namespaces {
     /// Flags for the first `unshare` (the cgroup namespace comes later, after joining the run cgroup).
-    pub fn unshare_flags(&self) -> libc::c_int {
+    pub fn unshare_flags(&self, joins_net: bool) -> libc::c_int {
         let mut f = 0;
         for (on, flag) in [
             (self.user, libc::CLONE_NEWUSER),
             (self.pid, libc::CLONE_NEWPID),
             (self.mount, libc::CLONE_NEWNS),
-            (self.net, libc::CLONE_NEWNET),
+            (self.net && !joins_net, libc::CLONE_NEWNET),
             (self.ipc, libc::CLONE_NEWIPC),
             (self.uts, libc::CLONE_NEWUTS),
         ] {
@@ -103,6 +104,8 @@ pub(crate) struct Plan {
     /// Host uid and gid that uid/gid 0 inside maps to.
     pub map_to: (u32, u32),
     pub ns: Namespaces,
+    /// A prepared network namespace to join instead of creating one (see `netpool`).
+    pub join_netns: Option<RawFd>,
     pub root: Option<RootPlan>,
     pub loopback: bool,
     pub exec: ExecPlan,
@@ -420,6 +423,7 @@ pub(crate) fn build(input: PlanInput<'_>) -> Result<Plan, SandboxError> {
         switch_to,
         map_to,
         ns,
+        join_netns: None,
         root,
         loopback: policy.net.mode == NetMode::Loopback && ns.net,
         exec,

@@ -152,6 +152,12 @@ pub(crate) fn unshare(flags: libc::c_int) -> io::Result<()> {
     Ok(())
 }
 
+pub(crate) fn setns(fd: RawFd, nstype: libc::c_int) -> io::Result<()> {
+    // SAFETY: setns takes an integer descriptor and flag.
+    check(unsafe { libc::setns(fd, nstype) })?;
+    Ok(())
+}
+
 pub(crate) fn set_pdeathsig(sig: libc::c_int) -> io::Result<()> {
     // SAFETY: prctl with integer arguments.
     check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) })?;
