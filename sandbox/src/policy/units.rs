@@ -76,7 +76,7 @@ impl FromStr for Size {
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (name, mult) in UNITS {
-            if mult > 1 && self.0 != 0 && self.0 % mult == 0 {
+            if mult > 1 && self.0 != 0 && self.0.is_multiple_of(mult) {
                 return write!(f, "{}{}", self.0 / mult, name);
             }
         }
@@ -121,9 +121,9 @@ impl FromStr for Dur {
 impl fmt::Display for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ns = self.0.as_nanos();
-        if ns != 0 && ns % 1_000_000_000 == 0 {
+        if ns != 0 && ns.is_multiple_of(1_000_000_000) {
             write!(f, "{}s", ns / 1_000_000_000)
-        } else if ns % 1_000_000 == 0 {
+        } else if ns.is_multiple_of(1_000_000) {
             write!(f, "{}ms", ns / 1_000_000)
         } else {
             write!(f, "{}us", ns.div_ceil(1_000))

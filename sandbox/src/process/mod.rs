@@ -358,9 +358,9 @@ fn supervise(
         policy.limits.output.0
     };
     let wall = policy.limits.wall_time.0;
-    let deadline = (!weaken.has(Weaken::NoWallDeadline)).then(|| start + wall);
+    let deadline = (!weaken.has(Weaken::NoWallDeadline)).then_some(start + wall);
     let cpu_limit_ns =
-        (!weaken.has(Weaken::NoCpuLimit)).then(|| policy.limits.cpu_time.0.as_nanos() as u64);
+        (!weaken.has(Weaken::NoCpuLimit)).then_some(policy.limits.cpu_time.0.as_nanos() as u64);
     let cpu_poll = cgroup.is_some() && cpu_limit_ns.is_some();
     let mut written: u64 = 0;
     let mut truncated = false;

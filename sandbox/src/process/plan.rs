@@ -208,13 +208,12 @@ fn resolve_recording(p: &Path, links: &mut Vec<(PathBuf, PathBuf)>) -> std::io::
     Ok(done)
 }
 
+/// The view's mount and symlink entries, and each bound path with whether it is writable.
+type View = (Vec<ViewEntry>, Vec<(PathBuf, bool)>);
+
 /// Builds the file-system view: each path bound at its own (symlink-free) place, every symlink on the
 /// way recreated as a symlink, parents before children, no path twice.
-fn build_view(
-    ro: &[PathBuf],
-    rw: &[PathBuf],
-    program: &Path,
-) -> Result<(Vec<ViewEntry>, Vec<(PathBuf, bool)>), SandboxError> {
+fn build_view(ro: &[PathBuf], rw: &[PathBuf], program: &Path) -> Result<View, SandboxError> {
     // (path, writable, is_dir)
     let mut binds: Vec<(PathBuf, bool, bool)> = Vec::new();
     let mut links: Vec<(PathBuf, PathBuf)> = Vec::new();

@@ -131,7 +131,7 @@ pub fn doctor() -> Vec<LayerReport> {
     add("no_new_privs", true, "prctl(PR_SET_NO_NEW_PRIVS)".into());
     match host_layout() {
         Ok(HostLayout::V2(dir)) => {
-            let writable = dir.parent().is_some_and(|p| nix_writable(p));
+            let writable = dir.parent().is_some_and(nix_writable);
             add(
                 "cgroup",
                 writable,

@@ -410,11 +410,11 @@ const CLONE_NS_FLAGS: u64 = (libc::CLONE_NEWNS
 
 /// `ioctl` requests that reach other terminals or the console.
 const DENIED_IOCTLS: &[u64] = &[
-    libc::TIOCSTI as u64,
-    libc::TIOCLINUX as u64,
-    libc::TIOCCONS as u64,
-    libc::TIOCSCTTY as u64,
-    0x5424, // TIOCSETD: line discipline change
+    libc::TIOCSTI,
+    libc::TIOCLINUX,
+    libc::TIOCCONS,
+    libc::TIOCSCTTY,
+    0x5423, // TIOCSETD: line discipline change
 ];
 
 /// Socket families a plugin may open, each with the socket types it may use (`AF_PACKET`, `AF_KEY`,

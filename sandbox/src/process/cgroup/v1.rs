@@ -52,10 +52,8 @@ impl CgroupV1 {
             _ => {}
         }
         match (&cg.pids, limits.pids) {
-            (Some(p), Some(n)) => {
-                if std::fs::write(p.join("pids.max"), n.to_string()).is_err() {
-                    missing.push("cgroup_pids");
-                }
+            (Some(p), Some(n)) if std::fs::write(p.join("pids.max"), n.to_string()).is_err() => {
+                missing.push("cgroup_pids")
             }
             (None, _) => missing.push("cgroup_pids"),
             _ => {}
