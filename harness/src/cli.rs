@@ -4,6 +4,12 @@
 //! killed (137 for a limit), 2 when the module was rejected, 125 when the sandbox failed; with `--json`, 0
 //! whenever an outcome was printed. Bad input (a malformed policy, a missing program, a bad flag) is 2
 //! with a one-line message, for every command. 3 is an internal error.
+//!
+//! Exit codes of `gauntlet run`: 0 when every case that ran was contained (skips are allowed and
+//! printed); 1 when a case escaped, a verdict differs from the manifest's `[expect]`, or a case that was
+//! contained in the `--baseline` results is now escaped or in error; 2 for bad input (an unknown
+//! category or weakening, an unreadable library or baseline); 3 for an internal error (the outer wall or
+//! the reports could not be made). `list` and `show` exit 0, or 2 for bad input.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -36,6 +42,70 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Throw the attack library at the sandboxes and judge every case from the host side.
+    Run(RunArgs),
+    /// List the attacks: id, category, backends, title.
+    List {
+        /// The attack library (default: ./attacks).
+        #[arg(long, value_name = "DIR")]
+        library: Option<PathBuf>,
+    },
+    /// Print an attack's manifest and source path.
+    Show {
+        id: String,
+        /// The attack library (default: ./attacks).
+        #[arg(long, value_name = "DIR")]
+        library: Option<PathBuf>,
+    },
+    /// (internal) The inner side of the outer wall.
+    #[command(name = "__wall", hide = true)]
+    Wall {
+        spec: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        rest: Vec<OsString>,
+    },
+    /// (internal) Substitute {supervisor_pid} and become `gauntlet exec`.
+    #[command(name = "__case-exec", hide = true)]
+    CaseExec {
+        /// The host's /proc (inside the outer wall), to learn this process's host pid.
+        #[arg(long)]
+        host_proc_fd: Option<i32>,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        argv: Vec<OsString>,
+    },
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Backends to attack (comma-separated).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "process,wasm"
+    )]
+    pub backend: Vec<BackendArg>,
+    /// Only attacks whose id contains PATTERN (`*` matches anything).
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Option<String>,
+    /// Only attacks of this category.
+    #[arg(long, value_name = "C")]
+    pub category: Option<String>,
+    /// Cases run at once (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Where the reports go.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub report: PathBuf,
+    /// A previous results.json: a case contained there and not now is a regression (exit 1).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// DANGER: remove one protection from every case (mutant testing); only that layer's backend runs.
+    #[arg(long = "unsafe-weaken", value_name = "LAYER")]
+    pub unsafe_weaken: Option<String>,
+    /// The attack library (default: $GAUNTLET_ATTACKS, else ./attacks).
+    #[arg(long, value_name = "DIR")]
+    pub library: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -136,6 +206,11 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Exec(args) => crate::exec::run(args),
         Command::Doctor { json } => crate::exec::doctor(json),
+        Command::Run(args) => crate::commands::run(args, std::env::args_os().collect()),
+        Command::List { library } => crate::commands::list(library),
+        Command::Show { id, library } => crate::commands::show(&id, library),
+        Command::Wall { spec, rest } => crate::commands::inner(&spec, rest),
+        Command::CaseExec { host_proc_fd, argv } => crate::commands::case_exec(host_proc_fd, argv),
     }
 }
 

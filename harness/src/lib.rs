@@ -2,4 +2,10 @@
 //! attack library at both backends (`run`).
 
 pub mod cli;
+pub mod commands;
 pub mod exec;
+pub mod library;
+pub mod oracles;
+pub mod report;
+pub mod runner;
+pub mod verdict;

@@ -1,0 +1,93 @@
+//! Reading other processes' /proc entries from the host side. Every read tolerates the process being
+//! gone or hostile (any field may be missing or garbage).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// Namespaces compared by `pstat`.
+pub const NAMESPACES: &[&str] = &["pid", "net", "mnt", "user", "ipc", "uts", "cgroup"];
+
+/// The fields of /proc/<pid>/status that `pstat` judges.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Status {
+    pub name: String,
+    pub uids: Vec<u32>,
+    pub cap_eff: u64,
+    pub cap_prm: u64,
+    pub cap_bnd: u64,
+    pub cap_amb: u64,
+    pub no_new_privs: Option<u32>,
+    pub seccomp: Option<u32>,
+}
+
+pub fn parse_status(text: &str) -> Status {
+    let mut s = Status::default();
+    for line in text.lines() {
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
+        let v = v.trim();
+        let hex = || u64::from_str_radix(v, 16).unwrap_or(0);
+        match k {
+            "Name" => s.name = v.chars().take(32).collect(),
+            "Uid" => {
+                s.uids = v
+                    .split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect()
+            }
+            "CapEff" => s.cap_eff = hex(),
+            "CapPrm" => s.cap_prm = hex(),
+            "CapBnd" => s.cap_bnd = hex(),
+            "CapAmb" => s.cap_amb = hex(),
+            "NoNewPrivs" => s.no_new_privs = v.parse().ok(),
+            "Seccomp" => s.seccomp = v.parse().ok(),
+            _ => {}
+        }
+    }
+    s
+}
+
+pub fn status(pid: i32) -> Option<Status> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .map(|t| parse_status(&t))
+}
+
+/// Namespace inodes of a process (`self` for the runner), by name.
+pub fn namespaces(pid: &str) -> BTreeMap<&'static str, String> {
+    NAMESPACES
+        .iter()
+        .filter_map(|ns| {
+            let link = std::fs::read_link(format!("/proc/{pid}/ns/{ns}")).ok()?;
+            Some((*ns, link.to_string_lossy().into_owned()))
+        })
+        .collect()
+}
+
+/// The executable of a process, " (deleted)" removed.
+pub fn exe(pid: &str) -> Option<PathBuf> {
+    let p = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+    let s = p.to_string_lossy();
+    Some(PathBuf::from(
+        s.strip_suffix(" (deleted)").unwrap_or(&s).to_string(),
+    ))
+}
+
+/// (dev, ino) of a process's executable.
+pub fn exe_id(pid: &str) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(format!("/proc/{pid}/exe")).ok()?;
+    Some((m.dev(), m.ino()))
+}
+
+/// Names in a directory of the process's root as the host sees it (`""` for the root itself).
+pub fn list_root(pid: i32, sub: &str) -> Option<BTreeSet<String>> {
+    let rd = std::fs::read_dir(format!("/proc/{pid}/root/{sub}")).ok()?;
+    Some(
+        rd.flatten()
+            .take(1000)
+            .map(|e| e.file_name().to_string_lossy().chars().take(64).collect())
+            .collect(),
+    )
+}

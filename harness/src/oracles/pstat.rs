@@ -1,0 +1,164 @@
+//! The `pstat` oracle: samples, every ~10 ms while the case runs, every process in the case's cgroup
+//! tree except the `gauntlet exec` child and processes still running the gauntlet binary (the sandbox's
+//! own setup processes). A plugin process must have no uid 0, no capability (effective, permitted,
+//! bounding, ambient), NoNewPrivs 1, Seccomp 2, no namespace shared with the runner, and a root and /dev
+//! that show no more than the minimal view.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use super::procfs;
+use super::{Evidence, Finished, Oracle, OracleKind};
+use crate::runner::cgroups::Dirs;
+
+/// Entries of a minimal /dev.
+pub const MINIMAL_DEV: &[&str] = &[
+    "null", "zero", "full", "random", "urandom", "fd", "stdin", "stdout", "stderr", "shm",
+];
+/// Top-level entries every sandbox root may have (plus the top-level dirs of the policy's paths).
+pub const MINIMAL_ROOT: &[&str] = &["bin", "lib", "lib64", "usr", "tmp", "dev", "proc"];
+
+/// The gauntlet binary, to tell the sandbox's own processes from the plugin's.
+#[derive(Clone, Debug)]
+pub struct SelfExe {
+    pub path: Option<PathBuf>,
+    pub id: Option<(u64, u64)>,
+}
+
+impl SelfExe {
+    pub fn current() -> SelfExe {
+        SelfExe {
+            path: procfs::exe("self"),
+            id: procfs::exe_id("self"),
+        }
+    }
+
+    fn is(&self, pid: i32) -> bool {
+        let p = pid.to_string();
+        (self.id.is_some() && procfs::exe_id(&p) == self.id)
+            || (self.path.is_some() && procfs::exe(&p) == self.path)
+    }
+}
+
+pub struct PstatOracle {
+    cgroup: Dirs,
+    exec_pid: Option<i32>,
+    gauntlet: SelfExe,
+    runner_ns: BTreeMap<&'static str, String>,
+    expected_root: BTreeSet<String>,
+    expected_dev: BTreeSet<String>,
+    findings: BTreeSet<String>,
+    sampled: BTreeSet<i32>,
+}
+
+impl PstatOracle {
+    /// `extra_root` are the top-level directories of the policy's paths and of the program.
+    pub fn new(
+        cgroup: Dirs,
+        gauntlet: SelfExe,
+        extra_root: impl IntoIterator<Item = String>,
+    ) -> Self {
+        let mut expected_root: BTreeSet<String> =
+            MINIMAL_ROOT.iter().map(|s| s.to_string()).collect();
+        expected_root.extend(extra_root);
+        PstatOracle {
+            cgroup,
+            exec_pid: None,
+            gauntlet,
+            runner_ns: procfs::namespaces("self"),
+            expected_root,
+            expected_dev: MINIMAL_DEV.iter().map(|s| s.to_string()).collect(),
+            findings: BTreeSet::new(),
+            sampled: BTreeSet::new(),
+        }
+    }
+
+    pub fn set_exec_pid(&mut self, pid: i32) {
+        self.exec_pid = Some(pid);
+    }
+
+    /// Judges one process now; returns what is wrong with it.
+    pub fn check_pid(&self, pid: i32) -> Vec<String> {
+        let mut out = Vec::new();
+        let Some(st) = procfs::status(pid) else {
+            return out;
+        };
+        let who = format!("plugin process {:?}", st.name);
+        if st.uids.contains(&0) {
+            out.push(format!("{who} runs with host uid 0"));
+        }
+        for (name, v) in [
+            ("CapEff", st.cap_eff),
+            ("CapPrm", st.cap_prm),
+            ("CapBnd", st.cap_bnd),
+            ("CapAmb", st.cap_amb),
+        ] {
+            if v != 0 {
+                out.push(format!("{who} has capabilities ({name} {v:016x})"));
+            }
+        }
+        if st.no_new_privs != Some(1) {
+            out.push(format!("{who} has NoNewPrivs {:?}", st.no_new_privs));
+        }
+        if st.seccomp != Some(2) {
+            out.push(format!("{who} has Seccomp {:?}", st.seccomp));
+        }
+        let ns = procfs::namespaces(&pid.to_string());
+        for (name, inode) in &ns {
+            if self.runner_ns.get(name) == Some(inode) {
+                out.push(format!("{who} shares the host's {name} namespace"));
+            }
+        }
+        for (sub, expected, what) in [
+            ("", &self.expected_root, "root"),
+            ("dev", &self.expected_dev, "/dev"),
+        ] {
+            if let Some(seen) = procfs::list_root(pid, sub) {
+                let extra: Vec<&String> = seen.difference(expected).take(6).collect();
+                if !extra.is_empty() {
+                    let names: Vec<&str> = extra.iter().map(|s| s.as_str()).collect();
+                    out.push(format!(
+                        "{who} sees more than the minimal {what} ({})",
+                        names.join(", ")
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Oracle for PstatOracle {
+    fn kind(&self) -> OracleKind {
+        OracleKind::Pstat
+    }
+
+    fn started(&mut self, exec_pid: i32) {
+        self.set_exec_pid(exec_pid);
+    }
+
+    fn sample(&mut self) {
+        for pid in self.cgroup.pids_in_tree() {
+            if Some(pid) == self.exec_pid || self.gauntlet.is(pid) {
+                continue;
+            }
+            // A process whose exe cannot be read is gone or not ours to judge yet.
+            if procfs::exe(&pid.to_string()).is_none() {
+                continue;
+            }
+            self.sampled.insert(pid);
+            let found = self.check_pid(pid);
+            if self.findings.len() < 50 {
+                self.findings.extend(found);
+            }
+        }
+    }
+
+    fn judge(&mut self, _done: &Finished<'_>) -> Vec<Evidence> {
+        self.findings
+            .iter()
+            .take(8)
+            .map(|f| Evidence::escape(OracleKind::Pstat, f.clone()))
+            .collect()
+    }
+}
