@@ -49,6 +49,32 @@ pub struct CaseDir {
     pub canary_watch: Option<Arc<CanaryWatch>>,
     /// The descriptor holding the token, handed to the `gauntlet exec` child as `{canary_fd}`.
     pub canary_fd: OwnedFd,
+    /// Whether `scratch` is a size-capped tmpfs of its own (to unmount before removal).
+    pub scratch_mounted: bool,
+}
+
+/// Size and inode cap of a case's scratch tmpfs: a plugin that fills its scratch meets ENOSPC here,
+/// not the host's disk.
+pub const SCRATCH_SIZE: u64 = 64 << 20;
+pub const SCRATCH_INODES: u64 = 16 << 10;
+
+/// Mounts a size-capped tmpfs on `dir` (only in the outer wall's private mount namespace, where the
+/// mount disappears with the wall even if the runner is killed).
+fn mount_scratch(dir: &Path) -> Result<(), SetupError> {
+    use nix::mount::{mount, MsFlags};
+    let opts = format!("size={SCRATCH_SIZE},nr_inodes={SCRATCH_INODES},mode=1777");
+    mount(
+        Some("tmpfs"),
+        dir,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some(opts.as_str()),
+    )
+    .map_err(|e| SetupError {
+        path: dir.to_path_buf(),
+        what: "mount the scratch tmpfs",
+        source: e.into(),
+    })
 }
 
 fn mkdir(p: &Path, mode: u32) -> Result<(), SetupError> {
@@ -58,13 +84,22 @@ fn mkdir(p: &Path, mode: u32) -> Result<(), SetupError> {
 }
 
 impl CaseDir {
-    pub fn create(suite_dir: &Path, index: usize) -> Result<CaseDir, SetupError> {
+    /// `private_mounts`: the runner is inside the outer wall's own mount namespace, so the scratch
+    /// directory can be a size-capped tmpfs.
+    pub fn create(
+        suite_dir: &Path,
+        index: usize,
+        private_mounts: bool,
+    ) -> Result<CaseDir, SetupError> {
         let root = suite_dir.join(format!("case-{index}"));
         mkdir(&root, 0o755)?;
         let scratch = root.join("scratch");
         let host = root.join("host");
         let canary_dir = root.join("canary");
         mkdir(&scratch, 0o1777)?;
+        if private_mounts {
+            mount_scratch(&scratch)?;
+        }
         mkdir(&host, 0o1777)?;
         mkdir(&canary_dir, 0o755)?;
         let nonce = sys::random_hex(6);
@@ -89,6 +124,7 @@ impl CaseDir {
             honeypots,
             canary_watch,
             canary_fd,
+            scratch_mounted: private_mounts,
         })
     }
 
@@ -117,6 +153,9 @@ impl CaseDir {
     /// Stops the honeypots and removes the case directory (never following links).
     pub fn remove(mut self) {
         self.honeypots.stop();
+        if self.scratch_mounted {
+            let _ = nix::mount::umount2(&self.scratch, nix::mount::MntFlags::MNT_DETACH);
+        }
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }

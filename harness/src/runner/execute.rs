@@ -49,6 +49,8 @@ pub struct SuiteContext {
     /// `--unsafe-weaken` names passed to every exec.
     pub weaken: Vec<String>,
     pub runner_pid: u32,
+    /// Inside the outer wall's private mount namespace (scratch dirs become capped tmpfs mounts).
+    pub private_mounts: bool,
 }
 
 /// One case to run.
@@ -79,7 +81,7 @@ fn result(
 
 /// Runs one case to its verdict. Never panics on what the plugin did; setup failures are `error`.
 pub fn run_case(ctx: &SuiteContext, spec: &CaseSpec<'_>) -> CaseResult {
-    let dir = match CaseDir::create(&ctx.suite_dir, spec.index) {
+    let dir = match CaseDir::create(&ctx.suite_dir, spec.index, ctx.private_mounts) {
         Ok(d) => d,
         Err(e) => {
             return result(

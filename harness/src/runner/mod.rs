@@ -281,6 +281,7 @@ fn make_context(cfg: &RunConfig) -> Result<SuiteContext, RunError> {
         gauntlet: SelfExe::current(),
         weaken: cfg.weaken.iter().map(|w| w.name()).collect(),
         runner_pid,
+        private_mounts: cfg.wall.is_ok(),
     })
 }
 

