@@ -57,6 +57,9 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         library: Option<PathBuf>,
     },
+    /// Prove the suite can fail: run each weakened sandbox (one protection removed) against the attacks
+    /// that claim to catch it, and print the mutation score. Exit 0 only when every mutant is caught.
+    Mutants(MutantsArgs),
     /// (internal) The inner side of the outer wall.
     #[command(name = "__wall", hide = true)]
     Wall {
@@ -73,6 +76,33 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         argv: Vec<OsString>,
     },
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct MutantsArgs {
+    /// Backends whose mutants run (comma-separated).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "process,wasm"
+    )]
+    pub backend: Vec<BackendArg>,
+    /// Only these mutants (repeatable), by name as in `--unsafe-weaken`.
+    #[arg(long, value_name = "NAME")]
+    pub only: Vec<String>,
+    /// At most two attacks per mutant (host-judged ones first): the subset the tests run.
+    #[arg(long)]
+    pub fast: bool,
+    /// Cases at once.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Where `mutants.md` goes.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub report: PathBuf,
+    /// The attack library (default: ./attacks).
+    #[arg(long, value_name = "DIR")]
+    pub library: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -207,6 +237,7 @@ pub fn main() -> ExitCode {
         Command::Exec(args) => crate::exec::run(args),
         Command::Doctor { json } => crate::exec::doctor(json),
         Command::Run(args) => crate::commands::run(args, std::env::args_os().collect()),
+        Command::Mutants(args) => crate::commands::mutants(args, std::env::args_os().collect()),
         Command::List { library } => crate::commands::list(library),
         Command::Show { id, library } => crate::commands::show(&id, library),
         Command::Wall { spec, rest } => crate::commands::inner(&spec, rest),

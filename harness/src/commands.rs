@@ -8,8 +8,9 @@ use std::process::ExitCode;
 
 use gauntlet_sandbox::{Weaken, Weakening};
 
-use crate::cli::{BackendArg, RunArgs, EXIT_BAD_INPUT, EXIT_INTERNAL};
+use crate::cli::{BackendArg, MutantsArgs, RunArgs, EXIT_BAD_INPUT, EXIT_INTERNAL};
 use crate::library::{build, manifest::CATEGORIES, Backend, Library, VerdictWord};
+use crate::mutants;
 use crate::report;
 use crate::runner::{self, progress::Progress, wall, RunConfig, RunErrorKind, Selection};
 
@@ -111,7 +112,10 @@ pub fn inner(spec: &str, rest: Vec<OsString>) -> ExitCode {
         Ok(crate::cli::Cli {
             command: crate::cli::Command::Run(args),
         }) => suite(args, Ok(spec)),
-        _ => bad_input("__wall: expected `run` arguments"),
+        Ok(crate::cli::Cli {
+            command: crate::cli::Command::Mutants(args),
+        }) => mutants_inside(args, Ok(spec)),
+        _ => bad_input("__wall: expected `run` or `mutants` arguments"),
     }
 }
 
@@ -208,6 +212,108 @@ fn suite(args: RunArgs, wall: Result<wall::WallSpec, String>) -> ExitCode {
         ExitCode::from(EXIT_ESCAPE)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn mutant_backends(args: &MutantsArgs) -> Vec<Backend> {
+    args.backend
+        .iter()
+        .map(|b| match b {
+            BackendArg::Process => Backend::Process,
+            BackendArg::Wasm => Backend::Wasm,
+        })
+        .collect()
+}
+
+fn mutants_library(args: &MutantsArgs) -> PathBuf {
+    args.library
+        .clone()
+        .unwrap_or_else(crate::library::default_root)
+}
+
+/// `gauntlet mutants`: validates, then runs the mutants inside the outer wall. Without the wall (not
+/// root) it refuses: a weakened sandbox with nothing around it is not something to run hostile code in.
+pub fn mutants(args: MutantsArgs, raw: Vec<OsString>) -> ExitCode {
+    if args.jobs == Some(0) {
+        return bad_input("--jobs: must be at least 1");
+    }
+    if let Err(e) = mutants::select(&mutant_backends(&args), &args.only) {
+        return bad_input(e);
+    }
+    if let Err(e) = Library::load(&mutants_library(&args)) {
+        return bad_input(e);
+    }
+    match wall::unavailable_reason() {
+        None => {
+            let rest: Vec<OsString> = raw
+                .iter()
+                .skip_while(|a| a.as_os_str() != "mutants")
+                .cloned()
+                .collect();
+            match wall::run_inside(&rest) {
+                Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+                Err(e) => {
+                    eprintln!("gauntlet: {e}");
+                    ExitCode::from(EXIT_INTERNAL)
+                }
+            }
+        }
+        Some(reason) => {
+            eprintln!(
+                "gauntlet: mutants need the outer wall, which cannot be built here: {reason}"
+            );
+            ExitCode::from(EXIT_INTERNAL)
+        }
+    }
+}
+
+fn mutants_inside(args: MutantsArgs, wall: Result<wall::WallSpec, String>) -> ExitCode {
+    let lib = match Library::load(&mutants_library(&args)) {
+        Ok(l) => l,
+        Err(e) => return bad_input(e),
+    };
+    let selected = match mutants::select(&mutant_backends(&args), &args.only) {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    eprintln!(
+        "gauntlet: WARNING: running {} weakened sandboxes (one protection removed each); only the outer wall holds them",
+        selected.len()
+    );
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let results = match mutants::run(&lib, &selected, args.fast, jobs, wall, &|r| {
+        println!("{}", mutants::line(r))
+    }) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("gauntlet: {e}");
+            return ExitCode::from(match e.kind {
+                RunErrorKind::BadInput => EXIT_BAD_INPUT,
+                RunErrorKind::Internal => EXIT_INTERNAL,
+            });
+        }
+    };
+    let (caught, total) = mutants::score(&results);
+    let host = results.iter().filter(|r| r.caught_on_host()).count();
+    println!(
+        "mutation score: {caught}/{total} caught ({:.0}%), {host} with host-side evidence",
+        if total == 0 {
+            100.0
+        } else {
+            caught as f64 * 100.0 / total as f64
+        }
+    );
+    if let Err(e) = mutants::write_report(&args.report, &results, args.fast) {
+        eprintln!("gauntlet: {}: {e}", args.report.display());
+        return ExitCode::from(EXIT_INTERNAL);
+    }
+    runner::cleanup_own_suite();
+    if caught == total {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_ESCAPE)
     }
 }
 

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod exec;
 pub mod library;
+pub mod mutants;
 pub mod oracles;
 pub mod report;
 pub mod runner;

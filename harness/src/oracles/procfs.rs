@@ -91,3 +91,24 @@ pub fn list_root(pid: i32, sub: &str) -> Option<BTreeSet<String>> {
             .collect(),
     )
 }
+
+/// The session id of a process (field 6 of `/proc/<pid>/stat`, in the reader's pid namespace).
+pub fn session(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    after.split(' ').nth(3)?.parse().ok()
+}
+
+/// Whether `/proc/sys` is a read-only mount in the process's mount table (`None`: unreadable).
+pub fn proc_sys_read_only(pid: i32) -> Option<bool> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")).ok()?;
+    let mut verdict = Some(false);
+    for line in text.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        if f.get(4) == Some(&"/proc/sys") {
+            // The last mount on the path is the one that counts.
+            verdict = Some(f.get(5).is_some_and(|o| o.split(',').any(|x| x == "ro")));
+        }
+    }
+    verdict
+}

@@ -109,6 +109,9 @@ impl PstatOracle {
                 out.push(format!("{who} shares the host's {name} namespace"));
             }
         }
+        if procfs::proc_sys_read_only(pid) == Some(false) {
+            out.push(format!("{who} has /proc/sys mounted writable"));
+        }
         for (sub, expected, what) in [
             ("", &self.expected_root, "root"),
             ("dev", &self.expected_dev, "/dev"),
@@ -138,6 +141,7 @@ impl Oracle for PstatOracle {
     }
 
     fn sample(&mut self) {
+        let supervisor_session = self.exec_pid.and_then(procfs::session);
         for pid in self.cgroup.pids_in_tree() {
             if Some(pid) == self.exec_pid || self.gauntlet.is(pid) {
                 continue;
@@ -147,7 +151,12 @@ impl Oracle for PstatOracle {
                 continue;
             }
             self.sampled.insert(pid);
-            let found = self.check_pid(pid);
+            let mut found = self.check_pid(pid);
+            if supervisor_session.is_some() && procfs::session(pid) == supervisor_session {
+                found.push(format!(
+                    "plugin process {pid} is in the supervisor's session (no setsid)"
+                ));
+            }
             if self.findings.len() < 50 {
                 self.findings.extend(found);
             }
