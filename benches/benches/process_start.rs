@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use criterion::{criterion_group, criterion_main, Criterion};
 use gauntlet_sandbox::policy::Policy;
 use gauntlet_sandbox::process::{ProcessOptions, ProcessSandbox};
-use gauntlet_sandbox::Status;
+use gauntlet_sandbox::{Status, Weaken, Weakening};
 
 fn true_bin() -> PathBuf {
     gauntlet_sandbox::process::resolve_program(Path::new("true")).expect("`true` is installed")
@@ -23,7 +23,8 @@ fn which(name: &str) -> Option<PathBuf> {
 fn start(c: &mut Criterion) {
     let prog = true_bin();
     let mut g = c.benchmark_group("process_start");
-    g.sample_size(60);
+    g.sample_size(40);
+    g.measurement_time(std::time::Duration::from_secs(3));
     g.bench_function("bare_fork_exec", |b| {
         b.iter(|| {
             let st = Command::new(&prog).stdin(Stdio::null()).status().unwrap();
@@ -39,11 +40,41 @@ fn start(c: &mut Criterion) {
             assert_eq!(o.status, Status::Exited, "{o:?}");
         })
     });
+    // What each layer costs: the full sandbox with exactly that layer removed.
+    for w in [
+        Weaken::NoNetNs,
+        Weaken::NoMountNs,
+        Weaken::NoSeccomp,
+        Weaken::NoLandlock,
+        Weaken::NoPidNs,
+    ] {
+        // SAFETY: not memory safety: the program run is `true`.
+        let weaken = unsafe { Weakening::remove_protections([w]) };
+        let sandbox = ProcessSandbox::new(ProcessOptions {
+            weaken,
+            ..ProcessOptions::default()
+        });
+        g.bench_function(format!("gauntlet_without_{}", w.name()), |b| {
+            b.iter(|| {
+                let o = sandbox.run(&policy, &prog, &args).unwrap();
+                assert_eq!(o.status, Status::Exited, "{o:?}");
+            })
+        });
+    }
     if let Some(bwrap) = which("bwrap") {
         g.bench_function("bwrap_unshare_all", |b| {
             b.iter(|| {
                 let st = Command::new(&bwrap)
-                    .args(["--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"])
+                    .args([
+                        "--unshare-all",
+                        "--ro-bind",
+                        "/",
+                        "/",
+                        "--dev",
+                        "/dev",
+                        "--proc",
+                        "/proc",
+                    ])
                     .arg(&prog)
                     .stdin(Stdio::null())
                     .status()

@@ -87,7 +87,8 @@ fn without_fuel_the_wall_limit_must_end_the_loop() {
     p.limits.wall_time = Dur(Duration::from_millis(400));
     let o = run_wat_with(&p, LOOP_IN_START, &[], &[Weaken::WasmNoFuel]);
     assert_eq!(o.limit, Some(Limit::WallTime), "{o:?}");
-    assert!(o.usage.fuel_consumed.unwrap() > 50 * FUEL_PER_MS);
+    // Ran for the whole 400 ms wall although the CPU limit was 50 ms.
+    assert!(o.usage.wall_ms >= 400, "{o:?}");
     assert!(o
         .layers_missing
         .iter()
@@ -223,7 +224,7 @@ fn four_gib_of_declared_memory_is_rejected() {
     // Without the store limiter the 4 GiB memory is granted (address space only; never touched).
     let o = run_wat_with(&policy(), wat, &[], &[Weaken::WasmNoMemoryLimiter]);
     assert_eq!(o.status, Status::Exited, "{o:?}");
-    assert_eq!(o.usage.peak_memory_bytes, 0, "no limiter, no accounting");
+    assert_eq!(o.usage.peak_memory_bytes, 4 << 30, "{o:?}");
 }
 
 const FLOOD: &str = r#"(module
@@ -322,6 +323,7 @@ fn wasi_calls_count_and_their_cap_holds() {
     // sched_yield forever: only WASI calls, no gauntlet_host_v1 call.
     let wat = r#"(module
       (import "wasi_snapshot_preview1" "sched_yield" (func $y (result i32)))
+      (memory (export "memory") 1)
       (func (export "_start") (loop $l (drop (call $y)) (br $l))))"#;
     let o = run_wat(&p, wat, &[]);
     assert_eq!(o.status, Status::Killed, "{o:?}");

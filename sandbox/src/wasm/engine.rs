@@ -102,6 +102,8 @@ pub(crate) fn config(key: EngineKey) -> Config {
     c.consume_fuel(true)
         .epoch_interruption(true)
         .max_wasm_stack(key.max_stack)
+        // Not used (runs are synchronous), but wasmtime requires it to be at least the wasm stack.
+        .async_stack_size(key.max_stack + (1 << 20))
         .cranelift_opt_level(OptLevel::Speed)
         // Proposals whose resources the store limiter does not see, or that this backend does not
         // need, are off: shared memories and threads, GC heaps, stack switching, components.
@@ -223,7 +225,11 @@ fn load_cached(engine: &Engine, file: &Path) -> Option<Module> {
     match super::sys::deserialize_module(engine, artifact) {
         Ok(m) => Some(m),
         Err(e) => {
-            tracing::warn!("ignoring wasm cache file {}: {}", file.display(), one_line(&e));
+            tracing::warn!(
+                "ignoring wasm cache file {}: {}",
+                file.display(),
+                one_line(&e)
+            );
             None
         }
     }
@@ -244,7 +250,9 @@ fn store_cached(module: &Module, file: &Path) {
     data.extend_from_slice(&artifact);
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
-        file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        file.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
         std::process::id()
     ));
     let written = create_private_dir(dir)

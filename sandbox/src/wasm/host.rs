@@ -28,20 +28,19 @@
 //! in-bounds part instead of trapping, and `kv_get` writes the part of the value that fits. The host still
 //! only ever touches the guest's own memory through safe slices; the weakening is observable, never UB.
 //!
-//! # Shadowed WASI functions
+//! # `poll_oneoff` is replaced
 //!
-//! * `fd_write` charges writes to descriptors 1 and 2 to the shared output budget before WASI copies them
-//!   (see `output.rs`).
-//! * `fd_renumber` refuses to move anything onto or off descriptors 0-2 (`ENOTSUP`), so output cannot
-//!   escape the charge by moving stdout to another number.
-//! * `poll_oneoff` blocks in the host where no epoch can interrupt it; a wait that would outlast the wall
-//!   deadline sleeps only until the deadline and then ends the run with `limit = wall_time`.
+//! WASI's own `poll_oneoff` sleeps in the host, where no epoch can interrupt it: a one-hour clock
+//! subscription would outlive any wall limit. This backend implements it itself. Descriptors here never
+//! block (preopened files, the empty stdin and the captured output are always ready), so a call with any
+//! descriptor subscription reports those ready at once (`nbytes` 0). A call with only clocks sleeps until
+//! the earliest one - or, when that is past the wall deadline, until the deadline, and then ends the run
+//! with `limit = wall_time`. It counts as a host call.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use wasmtime::{Caller, Extern, Linker, Memory};
 
-use super::output::LOG_PREFIX;
 use super::{GuestError, RunState, Stop};
 
 pub const MODULE: &str = "gauntlet_host_v1";
@@ -59,45 +58,18 @@ pub const E_TOO_LARGE: i32 = -2;
 pub const E_FULL: i32 = -3;
 pub const E_BUFFER_TOO_SMALL: i32 = -4;
 
-/// WASI errno `notsup`.
-const ERRNO_NOTSUP: i32 = 58;
+/// WASI errnos.
+const ERRNO_FAULT: i32 = 21;
+const ERRNO_INVAL: i32 = 28;
+/// Size of a WASIp1 `event`: userdata at 0, errno (u16) at 8, type (u8) at 10, fd_readwrite at 16.
+const EVENT_SIZE: u64 = 32;
 
 const WASI: &str = "wasi_snapshot_preview1";
 
-/// The original WASI functions the shadows forward to, resolved per store.
-#[derive(Clone)]
-pub(crate) struct WasiOriginals {
-    fd_write: wasmtime::TypedFunc<(i32, i32, i32, i32), i32>,
-    fd_renumber: wasmtime::TypedFunc<(i32, i32), i32>,
-    poll_oneoff: wasmtime::TypedFunc<(i32, i32, i32, i32), i32>,
-}
-
-impl WasiOriginals {
-    /// Resolves the originals from a linker that has WASI alone.
-    pub(crate) fn resolve(
-        wasi: &Linker<RunState>,
-        store: &mut wasmtime::Store<RunState>,
-    ) -> wasmtime::Result<Self> {
-        let mut get = |name: &str| {
-            wasi.get(&mut *store, WASI, name)?
-                .into_func()
-                .ok_or_else(|| wasmtime::Error::msg(format!("WASI {name} is not a function")))
-        };
-        let (w, r, p) = (get("fd_write")?, get("fd_renumber")?, get("poll_oneoff")?);
-        Ok(WasiOriginals {
-            fd_write: w.typed(&*store)?,
-            fd_renumber: r.typed(&*store)?,
-            poll_oneoff: p.typed(&*store)?,
-        })
-    }
-}
-
-/// Adds WASI (with the three shadows) and `gauntlet_host_v1` to `linker`.
+/// Adds WASI (with `poll_oneoff` replaced) and `gauntlet_host_v1` to `linker`.
 pub(crate) fn add_to_linker(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
     add_wasi(linker)?;
     linker.allow_shadowing(true);
-    linker.func_wrap(WASI, "fd_write", fd_write)?;
-    linker.func_wrap(WASI, "fd_renumber", fd_renumber)?;
     linker.func_wrap(WASI, "poll_oneoff", poll_oneoff)?;
     linker.allow_shadowing(false);
     linker.func_wrap(MODULE, "log", log)?;
@@ -171,8 +143,10 @@ fn log(mut caller: Caller<'_, RunState>, ptr: i32, len: i32) -> wasmtime::Result
     let mem = memory(&mut caller, "log")?;
     let (data, state) = mem.data_and_store_mut(&mut caller);
     let r = range(state.bounds_checked, data.len(), ptr, len, "log", "message")?;
-    state.log_bytes += (LOG_PREFIX.len() + r.len() + 1) as u64;
-    state.output.log_line(&data[r]).map_err(wasmtime::Error::new)?;
+    state
+        .output
+        .log_line(&data[r])
+        .map_err(wasmtime::Error::new)?;
     Ok(0)
 }
 
@@ -236,46 +210,12 @@ fn read<const N: usize>(data: &[u8], at: u64) -> Option<[u8; N]> {
     data.get(start..start.checked_add(N)?)?.try_into().ok()
 }
 
-fn fd_write(
-    mut caller: Caller<'_, RunState>,
-    fd: i32,
-    iovs: i32,
-    iovs_len: i32,
-    nwritten: i32,
-) -> wasmtime::Result<i32> {
-    if fd == 1 || fd == 2 {
-        if let Some(mem) = caller.get_export("memory").and_then(Extern::into_memory) {
-            let (data, state) = mem.data_and_store_mut(&mut caller);
-            // Sum the iovec lengths; a bad iovec array is left for WASI to report.
-            let mut total: u64 = 0;
-            for i in 0..u64::from(iovs_len as u32) {
-                match read::<4>(data, u64::from(iovs as u32) + i * 8 + 4) {
-                    Some(len) => total += u64::from(u32::from_le_bytes(len)),
-                    None => break,
-                }
-            }
-            state.output.charge(total).map_err(wasmtime::Error::new)?;
-        }
-    }
-    let original = originals(&caller)?.fd_write;
-    original.call(&mut caller, (fd, iovs, iovs_len, nwritten))
-}
-
-fn fd_renumber(mut caller: Caller<'_, RunState>, from: i32, to: i32) -> wasmtime::Result<i32> {
-    if (0..=2).contains(&from) || (0..=2).contains(&to) {
-        caller.data_mut().host_calls += 1;
-        return Ok(ERRNO_NOTSUP);
-    }
-    let original = originals(&caller)?.fd_renumber;
-    original.call(&mut caller, (from, to))
-}
-
-fn originals(caller: &Caller<'_, RunState>) -> wasmtime::Result<WasiOriginals> {
-    caller
-        .data()
-        .originals
-        .clone()
-        .ok_or_else(|| wasmtime::Error::msg("WASI originals not resolved"))
+/// Writes `bytes` at `at` of `data`, or `None` when outside.
+fn write(data: &mut [u8], at: u64, bytes: &[u8]) -> Option<()> {
+    let start = usize::try_from(at).ok()?;
+    data.get_mut(start..start.checked_add(bytes.len())?)?
+        .copy_from_slice(bytes);
+    Some(())
 }
 
 /// Subscription layout of WASIp1 `poll_oneoff`: 48 bytes each; tag at 8 (0 = clock); clock id at 16,
@@ -289,19 +229,75 @@ fn poll_oneoff(
     nsubs: i32,
     nevents: i32,
 ) -> wasmtime::Result<i32> {
-    if let Some(mem) = caller.get_export("memory").and_then(Extern::into_memory) {
-        let data = mem.data(&caller);
-        let state = caller.data();
-        if let Some(wait) = shortest_clock_wait(data, subs as u32, nsubs as u32, state.started) {
-            let left = state.deadline.saturating_duration_since(Instant::now());
-            if wait > left {
-                std::thread::sleep(left);
-                return Err(wasmtime::Error::new(Stop::WallTime));
-            }
-        }
+    count(&mut caller)?;
+    let mem = memory(&mut caller, "poll_oneoff")?;
+    let (data, state) = mem.data_and_store_mut(&mut caller);
+    let (subs, events, n) = (subs as u32, u64::from(events as u32), nsubs as u32);
+    if n == 0 {
+        return Ok(ERRNO_INVAL);
     }
-    let original = originals(&caller)?.poll_oneoff;
-    original.call(&mut caller, (subs, events, nsubs, nevents))
+    let sub_at = |i: u32| u64::from(subs) + u64::from(i) * SUBSCRIPTION_SIZE;
+    let (Some(_), Some(_)) = (
+        read::<1>(data, sub_at(n) - 1),
+        read::<1>(data, events + u64::from(n) * EVENT_SIZE - 1),
+    ) else {
+        return Ok(ERRNO_FAULT);
+    };
+    // Per subscription: its tag, and for clocks how long until it is due.
+    let mut waits = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let tag = read::<1>(data, sub_at(i) + 8).map_or(0xff, |t| t[0]);
+        let wait = if tag == 0 {
+            shortest_clock_wait(data, sub_at(i) as u32, 1, state.started)
+        } else {
+            None
+        };
+        waits.push((tag, wait));
+    }
+    let any_fd = waits.iter().any(|&(tag, _)| tag != 0);
+    let shortest = if any_fd {
+        Duration::ZERO
+    } else {
+        waits
+            .iter()
+            .filter_map(|&(_, w)| w)
+            .min()
+            .unwrap_or_default()
+    };
+    let left = state.deadline.saturating_duration_since(Instant::now());
+    if shortest > left {
+        std::thread::sleep(left);
+        return Err(wasmtime::Error::new(Stop::WallTime));
+    }
+    if !shortest.is_zero() {
+        std::thread::sleep(shortest);
+    }
+    // Report every descriptor subscription, or (when there are none) every clock that is now due.
+    let mut out = 0u64;
+    for (i, &(tag, wait)) in waits.iter().enumerate() {
+        let due = if any_fd {
+            tag != 0
+        } else {
+            wait.is_some_and(|w| w <= shortest)
+        };
+        if !due {
+            continue;
+        }
+        let userdata: [u8; 8] = read(data, sub_at(i as u32)).unwrap_or_default();
+        let mut event = [0u8; EVENT_SIZE as usize];
+        event[..8].copy_from_slice(&userdata);
+        if tag > 2 {
+            event[8..10].copy_from_slice(&(ERRNO_INVAL as u16).to_le_bytes());
+        } else {
+            event[10] = tag;
+        }
+        write(data, events + out * EVENT_SIZE, &event);
+        out += 1;
+    }
+    if write(data, u64::from(nevents as u32), &(out as u32).to_le_bytes()).is_none() {
+        return Ok(ERRNO_FAULT);
+    }
+    Ok(0)
 }
 
 /// How long a `poll_oneoff` call would block: the shortest clock timeout, when *every* subscription is a

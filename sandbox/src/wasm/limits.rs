@@ -177,7 +177,13 @@ mod tests {
         assert!(!l.memory_growing(0, 60, None).unwrap());
         assert!(l.memory_growing(0, 40, None).unwrap());
         assert_eq!(l.peak, 100);
-        assert!(matches!(l.refused, Some(Refusal::Memory { wanted: 120, limit: 100 })));
+        assert!(matches!(
+            l.refused,
+            Some(Refusal::Memory {
+                wanted: 120,
+                limit: 100
+            })
+        ));
     }
 
     #[test]
@@ -194,7 +200,8 @@ mod tests {
     fn failed_growth_is_undone() {
         let mut l = StoreLimiter::new(Some(100), None, 1, 1, 1);
         assert!(l.memory_growing(0, 80, None).unwrap());
-        l.memory_grow_failed(wasmtime::Error::msg("mmap failed")).unwrap();
+        l.memory_grow_failed(wasmtime::Error::msg("mmap failed"))
+            .unwrap();
         assert!(l.memory_growing(0, 90, None).unwrap());
     }
 }

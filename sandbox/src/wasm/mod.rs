@@ -64,14 +64,17 @@ use output::Output;
 /// `usage.cpu_ms` is `fuel_consumed / FUEL_PER_MS`.
 ///
 /// Calibration: wasmtime charges one unit per executed operator (`nop`, `drop`, `block`, `loop`, `end`
-/// and `else` are free). A tight loop (`local.get; i32.const 1; i32.add; local.tee; i32.const N;
-/// i32.lt_u; br_if`, 7 units per iteration) was run with fuel metering and epochs on, under the
-/// release-profile host on this 2-core x86-64 machine, with 10^9 fuel; it took 0.57 s, i.e. about
-/// 1.75 million units/ms. The constant is rounded down, so fuel-limited runs end no later than the
-/// CPU limit on comparable hardware; memory-heavy code is slower per unit, so it gets somewhat more
-/// real CPU time per unit (the limit stays deterministic, which is the point of fuel).
-/// `tests/wasm_limits.rs::fuel_calibration_is_plausible` re-measures it loosely.
-pub const FUEL_PER_MS: u64 = 1_500_000;
+/// and `else` are free). The measurement ran a tight counting loop (`local.get; i32.const; i32.add;
+/// local.set; local.get; i32.const; i32.lt_u; br_if`, 8 units per iteration) through this backend
+/// (fuel and epochs on, cranelift `OptLevel::Speed`; the host's own build profile does not affect the
+/// generated code) with 1.5e9 units of fuel on the 2-core x86-64 build machine: 224, 244 and 328 ms in
+/// three runs, i.e. 4.6 to 6.7 million units per ms. The constant is 6 million: a tight loop gets
+/// about the CPU time asked for; code with slow operators (memory traffic, calls) gets more real time
+/// per unit, up to a few times the limit. That is the trade for a limit that is deterministic and
+/// independent of host load; the wall limit (epochs) bounds real time. Note that after an epoch kill
+/// wasmtime does not flush the fuel a running function has used since its last call, so there
+/// `fuel_consumed` (and `cpu_ms`) is a lower bound.
+pub const FUEL_PER_MS: u64 = 6_000_000;
 
 /// The hard wall that holds even when the epoch deadline is weakened away.
 pub const SAFETY_WALL: Duration = Duration::from_secs(60);
@@ -158,7 +161,7 @@ impl WasmSandbox {
         if !meta.is_file() {
             return Err(SandboxError::path(module, SandboxErrorKind::NotAFile));
         }
-        let mut plan = Plan::new(policy, &self.opts.weaken);
+        let mut plan = Plan::new(&self.opts.weaken);
         let started = Instant::now();
         let ready = self.load(policy, module, &mut plan);
         Ok(Prepared {
@@ -176,8 +179,14 @@ impl WasmSandbox {
     }
 
     /// Everything about the module itself; `Err` is the `rejected` outcome.
-    fn load(&self, policy: &Policy, path: &Path, plan: &mut Plan) -> Result<Ready, Outcome> {
-        let reject = |reason: String| Err(Outcome::not_started("wasm", Status::Rejected, reason));
+    fn load(&self, policy: &Policy, path: &Path, plan: &mut Plan) -> Result<Ready, Box<Outcome>> {
+        let reject = |reason: String| {
+            Err(Box::new(Outcome::not_started(
+                "wasm",
+                Status::Rejected,
+                reason,
+            )))
+        };
         let max = policy.wasm.max_module_size.0;
         let mut bytes = Vec::new();
         let read = std::fs::File::open(path)
@@ -209,7 +218,11 @@ impl WasmSandbox {
             Ok(r) => r,
             Err(Fail::Rejected(reason)) => return reject(reason),
             Err(Fail::Engine(reason)) => {
-                return Err(Outcome::not_started("wasm", Status::Error, reason))
+                return Err(Box::new(Outcome::not_started(
+                    "wasm",
+                    Status::Error,
+                    reason,
+                )))
             }
         };
         // Pooled slots have fixed sizes; a policy or module that does not fit them runs on-demand.
@@ -222,7 +235,11 @@ impl WasmSandbox {
                 Ok(r) => r,
                 Err(Fail::Rejected(reason)) => return reject(reason),
                 Err(Fail::Engine(reason)) => {
-                    return Err(Outcome::not_started("wasm", Status::Error, reason))
+                    return Err(Box::new(Outcome::not_started(
+                        "wasm",
+                        Status::Error,
+                        reason,
+                    )))
                 }
             };
         }
@@ -251,8 +268,6 @@ struct Ready {
     key: EngineKey,
     module: Module,
     pre: InstancePre<RunState>,
-    /// WASI alone, to resolve the originals of the shadowed functions.
-    wasi: Linker<RunState>,
     source: Source,
     compile: Duration,
     /// The binary, kept for a fallback compile on the on-demand engine when the pool is full.
@@ -280,8 +295,6 @@ impl Ready {
         }
         let mut linker = Linker::new(&entry.engine);
         host::add_to_linker(&mut linker).map_err(|e| Fail::Engine(one_line(&e)))?;
-        let mut wasi = Linker::new(&entry.engine);
-        host::add_wasi(&mut wasi).map_err(|e| Fail::Engine(one_line(&e)))?;
         let pre = linker
             .instantiate_pre(&module)
             .map_err(|e| Fail::Rejected(one_line(&e)))?;
@@ -290,7 +303,6 @@ impl Ready {
             key,
             module,
             pre,
-            wasi,
             source,
             compile: if source == Source::Compiled {
                 compile
@@ -310,7 +322,7 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(_policy: &Policy, weaken: &Weakening) -> Plan {
+    fn new(weaken: &Weakening) -> Plan {
         let mut plan = Plan {
             layers: Vec::new(),
             missing: Vec::new(),
@@ -386,7 +398,7 @@ struct PreparedInner {
     argv0: String,
     plan: Plan,
     prepare_ms: u64,
-    ready: Result<Ready, Outcome>,
+    ready: Result<Ready, Box<Outcome>>,
     disk_cache: Option<PathBuf>,
     /// The same module on the on-demand engine, made the first time the pool is full.
     fallback: OnceLock<Result<Ready, String>>,
@@ -404,7 +416,7 @@ impl std::fmt::Debug for Prepared {
 impl Prepared {
     /// The `rejected` outcome when the module cannot run, `None` when it can.
     pub fn rejection(&self) -> Option<&Outcome> {
-        self.inner.ready.as_ref().err()
+        self.inner.ready.as_ref().err().map(|o| &**o)
     }
 
     /// Runs the module's `_start` once with `args` (argv[0] is the module path). `Err` only for an
@@ -424,7 +436,7 @@ impl Prepared {
         let ready = match &self.inner.ready {
             Ok(r) => r,
             Err(rejected) => {
-                let mut o = rejected.clone();
+                let mut o = (**rejected).clone();
                 o.usage.compile_ms = Some(self.inner.prepare_ms);
                 o.usage.peak_pids = 1;
                 return Ok(o);
@@ -447,7 +459,7 @@ impl Prepared {
     /// One run on the current thread, falling back to the on-demand engine when the pool is full.
     fn run_here(&self, ready: &Ready, argv: &[String]) -> Outcome {
         match self.attempt(ready, argv) {
-            Attempt::Done(o) => o,
+            Attempt::Done(o) => *o,
             Attempt::PoolFull => {
                 let fallback = self.inner.fallback.get_or_init(|| {
                     let binary = ready.binary.as_deref().unwrap_or_default();
@@ -461,7 +473,7 @@ impl Prepared {
                 });
                 match fallback {
                     Ok(r) => match self.attempt(r, argv) {
-                        Attempt::Done(o) => o,
+                        Attempt::Done(o) => *o,
                         Attempt::PoolFull => unreachable!("the on-demand allocator has no pool"),
                     },
                     Err(reason) => Outcome::not_started("wasm", Status::Error, reason.clone()),
@@ -480,10 +492,13 @@ impl Prepared {
         } else {
             policy.limits.wall_time.0
         };
-        let output = Output::new((!weaken.has(Weaken::WasmNoOutputCap)).then_some(policy.limits.output.0));
+        let output =
+            Output::new((!weaken.has(Weaken::WasmNoOutputCap)).then_some(policy.limits.output.0));
         let wasi = match wasi_ctx(policy, weaken, argv, &output, started) {
             Ok(w) => w,
-            Err(e) => return Attempt::Done(Outcome::not_started("wasm", Status::Error, e)),
+            Err(e) => {
+                return Attempt::Done(Box::new(Outcome::not_started("wasm", Status::Error, e)))
+            }
         };
         let w = &policy.wasm;
         let no_tables = weaken.has(Weaken::WasmNoTableLimit);
@@ -492,7 +507,11 @@ impl Prepared {
             (!no_tables).then_some(u64::from(w.max_table_elements)),
             w.max_instances as usize,
             w.max_memories as usize,
-            if no_tables { usize::MAX } else { w.max_tables as usize },
+            if no_tables {
+                usize::MAX
+            } else {
+                w.max_tables as usize
+            },
         );
         let state = RunState {
             wasi,
@@ -502,15 +521,15 @@ impl Prepared {
             host_calls: 0,
             max_host_calls: w.max_host_calls,
             bounds_checked: !weaken.has(Weaken::WasmHostApiNoBounds),
-            log_bytes: 0,
             started,
             deadline: started + wall,
-            originals: None,
         };
         let mut store = Store::new(&ready.entry.engine, state);
         store.limiter(|s| &mut s.limiter);
         let fuel = if weaken.has(Weaken::WasmNoFuel) {
-            u64::MAX
+            // Practically endless (decades of CPU) but small enough that wasmtime's fuel accounting
+            // does not saturate, so `fuel_consumed` stays exact.
+            u64::MAX >> 2
         } else {
             (policy.limits.cpu_time.0.as_millis() as u64).saturating_mul(FUEL_PER_MS)
         };
@@ -518,16 +537,12 @@ impl Prepared {
             Ok(()) => None,
             Err(e) => Some(End::Error(one_line(&e))),
         };
+        // wasmtime may hold less than asked (it clamps to i64::MAX); measure from what it holds.
+        let fuel = store.get_fuel().unwrap_or(fuel);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|ctx| {
             ctx.data().check().map(|()| UpdateDeadline::Continue(1))
         });
-        if end.is_none() {
-            match host::WasiOriginals::resolve(&ready.wasi, &mut store) {
-                Ok(o) => store.data_mut().originals = Some(o),
-                Err(e) => end = Some(End::Error(one_line(&e))),
-            }
-        }
         let mut rejected = None;
         if end.is_none() {
             end = Some(match ready.pre.instantiate(&mut store) {
@@ -581,9 +596,14 @@ impl Prepared {
         if let Some(reason) = rejected {
             o.status = Status::Rejected;
             o.reason = Some(reason);
-            return Attempt::Done(o);
+            return Attempt::Done(Box::new(o));
         }
-        match end.unwrap_or(End::Exit(0)) {
+        let mut end = end.unwrap_or(End::Exit(0));
+        // Output past the cap ends a run, whatever happened in the tick after the crossing write.
+        if truncated && !matches!(end, End::Error(_)) {
+            end = End::Limit(Limit::Output, None);
+        }
+        match end {
             End::Exit(code) => o.exit_code = Some(code),
             End::Limit(limit, trap) => {
                 o.status = Status::Killed;
@@ -608,12 +628,12 @@ impl Prepared {
                 o.reason = Some(reason);
             }
         }
-        Attempt::Done(o)
+        Attempt::Done(Box::new(o))
     }
 }
 
 enum Attempt {
-    Done(Outcome),
+    Done(Box<Outcome>),
     PoolFull,
 }
 
@@ -692,11 +712,9 @@ pub(crate) struct RunState {
     host_calls: u64,
     max_host_calls: u64,
     bounds_checked: bool,
-    log_bytes: u64,
     started: Instant,
     /// End of the wall-time budget (the policy's, or the safety wall when weakened).
     deadline: Instant,
-    originals: Option<host::WasiOriginals>,
 }
 
 impl RunState {
@@ -707,6 +725,9 @@ impl RunState {
         }
         if self.host_calls > self.max_host_calls {
             return Err(wasmtime::Error::new(Stop::HostCalls));
+        }
+        if self.output.exceeded() {
+            return Err(wasmtime::Error::new(Stop::Output));
         }
         Ok(())
     }

@@ -1,12 +1,12 @@
 //! Captured stdout and stderr with one shared byte budget (`limits.output`).
 //!
-//! Each stream is a `wasmtime_wasi::p2::pipe::MemoryOutputPipe`, which can only cap itself. The policy
-//! caps stdout plus stderr plus host-API log lines *together*, so every byte bound for descriptor 1 or 2
-//! is charged here first: the backend shadows WASI `fd_write` (see `host.rs`), charges the whole write,
-//! and only then lets WASI copy it into the pipe. A write that would cross the cap is dropped whole, the
-//! output is marked truncated and the guest traps with [`Stop::Output`]: a flood ends at the limit
-//! instead of spinning on a stream that refuses bytes. Each pipe's own capacity is the cap as well, so even
-//! a path that escaped the charge could never hold more than the cap per stream.
+//! Each stream is a `wasmtime_wasi::p2::pipe::MemoryOutputPipe` of capacity `cap + 1`: a stream can
+//! never hold more than that (further writes fail with `EIO` in the guest), so host memory stays bounded
+//! by about twice the cap whatever the guest does. The policy caps stdout plus stderr plus host-API log
+//! lines *together*; that total is checked at every epoch tick, at every host-API call and at the end
+//! of the run. A total above the cap ends the run with `limit = output` (at most one tick after the
+//! write that crossed it), and the kept bytes are cut to exactly the cap: stdout first, then stderr.
+//! The `+ 1` is what tells "wrote exactly the cap" (fine) from "tried to write more" (killed).
 
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::p2::OutputStream;
@@ -22,20 +22,20 @@ pub(crate) struct Output {
     stdout: MemoryOutputPipe,
     stderr: MemoryOutputPipe,
     /// Bytes allowed for stdout and stderr together; `None` means no cap (`WasmNoOutputCap`).
-    cap: Option<u64>,
-    used: u64,
-    truncated: bool,
+    cap: Option<usize>,
+    /// Capacity of each pipe.
+    capacity: usize,
 }
 
 impl Output {
     pub(crate) fn new(cap: Option<u64>) -> Self {
-        let per_pipe = cap.map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(usize::MAX));
+        let cap = cap.map(|c| usize::try_from(c).unwrap_or(usize::MAX));
+        let capacity = cap.map_or(usize::MAX, |c| c.saturating_add(1));
         Output {
-            stdout: MemoryOutputPipe::new(per_pipe),
-            stderr: MemoryOutputPipe::new(per_pipe),
+            stdout: MemoryOutputPipe::new(capacity),
+            stderr: MemoryOutputPipe::new(capacity),
             cap,
-            used: 0,
-            truncated: false,
+            capacity,
         }
     }
 
@@ -44,43 +44,57 @@ impl Output {
         (self.stdout.clone(), self.stderr.clone())
     }
 
-    /// Reserves `n` bytes of the budget, or marks the output truncated and stops the run.
-    pub(crate) fn charge(&mut self, n: u64) -> Result<(), Stop> {
-        match self.cap {
-            Some(cap) if self.used.saturating_add(n) > cap => {
-                self.truncated = true;
-                Err(Stop::Output)
-            }
-            _ => {
-                self.used = self.used.saturating_add(n);
-                Ok(())
-            }
+    /// Bytes held by one pipe, without copying them (capacity minus the room left).
+    fn held(&self, pipe: &MemoryOutputPipe) -> usize {
+        let mut pipe = pipe.clone();
+        match OutputStream::check_write(&mut pipe) {
+            Ok(room) => self.capacity.saturating_sub(room),
+            Err(_) => self.capacity,
         }
     }
 
-    /// Writes one host-API log line to stderr as `[plugin log] <line>\n`, charged to the budget.
+    /// Whether stdout plus stderr went past the cap.
+    pub(crate) fn exceeded(&self) -> bool {
+        self.cap.is_some_and(|cap| {
+            self.held(&self.stdout)
+                .saturating_add(self.held(&self.stderr))
+                > cap
+        })
+    }
+
+    /// Writes one host-API log line to stderr as `[plugin log] <line>\n`; `Err` when it does not fit.
     pub(crate) fn log_line(&mut self, line: &[u8]) -> Result<(), Stop> {
         let mut bytes = Vec::with_capacity(LOG_PREFIX.len() + line.len() + 1);
         bytes.extend_from_slice(LOG_PREFIX);
         bytes.extend_from_slice(line);
         bytes.push(b'\n');
-        self.charge(bytes.len() as u64)?;
+        if let Some(cap) = self.cap {
+            let room = cap.saturating_sub(self.held(&self.stdout) + self.held(&self.stderr));
+            if bytes.len() > room {
+                // Keep what fits, plus the one byte that marks the total as exceeded.
+                bytes.truncate(room + 1);
+            }
+        }
         let mut pipe = self.stderr.clone();
-        // The pipe's capacity is the cap and the charge above kept the total under it, so this only fails
-        // if the budget and the pipe disagree; then the line is lost, never more than the cap kept.
-        if OutputStream::write(&mut pipe, bytes.into()).is_err() {
-            self.truncated = true;
+        let written = OutputStream::write(&mut pipe, bytes.into());
+        if written.is_err() || self.exceeded() {
             return Err(Stop::Output);
         }
         Ok(())
     }
 
-    /// Takes the captured bytes: `(stdout, stderr, truncated)`.
+    /// Takes the captured bytes, cut to the cap: `(stdout, stderr, truncated)`.
     pub(crate) fn take(&self) -> (Vec<u8>, Vec<u8>, bool) {
-        (
-            self.stdout.contents().to_vec(),
-            self.stderr.contents().to_vec(),
-            self.truncated,
-        )
+        let mut stdout = self.stdout.contents().to_vec();
+        let mut stderr = self.stderr.contents().to_vec();
+        let mut truncated = false;
+        if let Some(cap) = self.cap {
+            if stdout.len() + stderr.len() > cap {
+                truncated = true;
+                stdout.truncate(cap);
+                stderr.truncate(cap - stdout.len());
+            }
+        }
+        (stdout, stderr, truncated)
     }
 }
