@@ -28,6 +28,10 @@ pub enum SandboxErrorKind {
     Io(std::io::Error),
     #[error("{0}")]
     Setup(String),
+    /// Input the caller must fix that is none of the above (a non-UTF-8 WASI argument, a preopen that
+    /// is not a directory).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl SandboxError {
@@ -50,6 +54,7 @@ impl SandboxError {
                 | SandboxErrorKind::NotAFile
                 | SandboxErrorKind::MissingPath
                 | SandboxErrorKind::Policy(_)
+                | SandboxErrorKind::Invalid(_)
         )
     }
 }

@@ -112,7 +112,7 @@
     (loop $l
       (drop (call $host_log (i32.const 65536) (i32.const 4096)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $l (i32.lt_u (local.get $i) (i32.const 60000))))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 1000))))
   )
   (data (i32.const 1024) "")
   (data (i32.const 1025) "  READ: ")

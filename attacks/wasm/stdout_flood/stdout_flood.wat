@@ -110,7 +110,7 @@
       (drop (call $write (i32.const 1) (i32.const 65536) (i32.const 65536)))
       (drop (call $write (i32.const 2) (i32.const 65536) (i32.const 4096)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $l (i32.lt_u (local.get $i) (i32.const 4096))))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 64))))
   )
   (data (i32.const 1024) "")
   (data (i32.const 1025) "  READ: ")

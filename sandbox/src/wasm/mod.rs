@@ -140,7 +140,7 @@ impl WasmSandbox {
             if !p.is_dir() {
                 return Err(SandboxError::path(
                     p,
-                    SandboxErrorKind::Setup(
+                    SandboxErrorKind::Invalid(
                         "not a directory (wasm preopens are directories)".into(),
                     ),
                 ));
@@ -148,7 +148,7 @@ impl WasmSandbox {
             if p.to_str().is_none() {
                 return Err(SandboxError::path(
                     p,
-                    SandboxErrorKind::Setup("a WASI preopen path must be UTF-8".into()),
+                    SandboxErrorKind::Invalid("a WASI preopen path must be UTF-8".into()),
                 ));
             }
         }
@@ -428,7 +428,7 @@ impl Prepared {
             let s = a.to_str().ok_or_else(|| {
                 SandboxError::new(
                     a.to_string_lossy(),
-                    SandboxErrorKind::Setup("WASI arguments must be UTF-8".into()),
+                    SandboxErrorKind::Invalid("WASI arguments must be UTF-8".into()),
                 )
             })?;
             argv.push(s.to_string());
