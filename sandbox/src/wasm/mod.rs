@@ -58,6 +58,72 @@ use crate::policy::Policy;
 use crate::weaken::{Weaken, Weakening};
 use engine::{one_line, EngineEntry, EngineKey, Source};
 use limits::StoreLimiter;
+
+/// Worker threads with a known stack size, reused across runs: a run needs `max_stack` plus host
+/// headroom of stack (so deep recursion traps instead of crashing), and spawning a thread of that size
+/// for every run would cost more than the run itself.
+mod runners {
+    use std::sync::mpsc::{channel, Sender};
+    use std::sync::Mutex;
+
+    type Job = Box<dyn FnOnce() + Send>;
+
+    struct Worker {
+        stack: usize,
+        jobs: Sender<Job>,
+    }
+
+    /// Idle workers; a run takes one whose stack is large enough, or starts a new one.
+    static IDLE: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
+    /// Idle workers kept at most.
+    const MAX_IDLE: usize = 32;
+
+    fn take(stack: usize) -> std::io::Result<Worker> {
+        if let Ok(mut idle) = IDLE.lock() {
+            if let Some(i) = idle.iter().position(|w| w.stack >= stack) {
+                return Ok(idle.swap_remove(i));
+            }
+        }
+        let (tx, rx) = channel::<Job>();
+        std::thread::Builder::new()
+            .name("gauntlet-wasm-run".into())
+            .stack_size(stack)
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    job();
+                }
+            })?;
+        Ok(Worker { stack, jobs: tx })
+    }
+
+    /// Runs `f` on a worker with at least `stack` bytes of stack and waits for its result. A panic in
+    /// `f` is resumed on the caller's thread (and that worker is not reused).
+    pub(super) fn run_on_worker<T: Send + 'static>(
+        stack: usize,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> std::io::Result<T> {
+        let worker = take(stack)?;
+        let (tx, rx) = channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+        });
+        if worker.jobs.send(job).is_err() {
+            return Err(std::io::Error::other("wasm worker thread is gone"));
+        }
+        match rx.recv() {
+            Ok(Ok(v)) => {
+                if let Ok(mut idle) = IDLE.lock() {
+                    if idle.len() < MAX_IDLE {
+                        idle.push(worker);
+                    }
+                }
+                Ok(v)
+            }
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => Err(std::io::Error::other("wasm worker thread died")),
+        }
+    }
+}
 use output::Output;
 
 /// Fuel units per millisecond of CPU time: `limits.cpu_time` becomes `cpu_ms * FUEL_PER_MS` fuel, and
@@ -442,18 +508,14 @@ impl Prepared {
                 return Ok(o);
             }
         };
+        let _ = ready;
         let stack = self.inner.policy.wasm.max_stack.0 as usize + HOST_STACK_HEADROOM;
-        std::thread::scope(|s| {
-            let run = std::thread::Builder::new()
-                .name("gauntlet-wasm-run".into())
-                .stack_size(stack)
-                .spawn_scoped(s, || self.run_here(ready, &argv))
-                .map_err(|e| SandboxError::new("wasm run thread", SandboxErrorKind::Io(e)))?;
-            match run.join() {
-                Ok(outcome) => Ok(outcome),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
+        let this = self.clone();
+        runners::run_on_worker(stack, move || {
+            let ready = this.inner.ready.as_ref().expect("checked above");
+            this.run_here(ready, &argv)
         })
+        .map_err(|e| SandboxError::new("wasm run thread", SandboxErrorKind::Io(e)))
     }
 
     /// One run on the current thread, falling back to the on-demand engine when the pool is full.
