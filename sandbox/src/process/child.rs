@@ -410,7 +410,7 @@ fn stage_c(plan: &Plan, fds: ChildFds, status_fd: &mut RawFd) -> Step<Never> {
         report(status, &format!("L {word}\n"));
     }
     if let Some(progs) = &plan.seccomp {
-        for prog in progs {
+        for prog in progs.iter() {
             if plan.no_new_privs {
                 seccompiler::apply_filter(prog)
                     .map_err(|e| ("seccomp", io::Error::other(e.to_string())))?;

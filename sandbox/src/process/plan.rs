@@ -110,7 +110,7 @@ pub(crate) struct Plan {
     pub loopback: bool,
     pub exec: ExecPlan,
     pub rlimits: Vec<(libc::__rlimit_resource_t, u64, u64)>,
-    pub seccomp: Option<Vec<BpfProgram>>,
+    pub seccomp: Option<std::sync::Arc<Vec<BpfProgram>>>,
     pub fence: Option<FenceSpec>,
     pub setsid: bool,
     pub close_fds: bool,
@@ -392,7 +392,7 @@ pub(crate) fn build(input: PlanInput<'_>) -> Result<Plan, SandboxError> {
         if weaken.has(Weaken::NoSeccomp) {
             None
         } else {
-            Some(super::seccomp::build(&policy.syscalls).map_err(|e| {
+            Some(super::seccomp::programs(&policy.syscalls).map_err(|e| {
                 SandboxError::new("syscalls", SandboxErrorKind::Setup(e.to_string()))
             })?)
         };

@@ -530,6 +530,30 @@ pub fn allowed_names(adjust: &Syscalls) -> Vec<&'static str> {
     names
 }
 
+/// The stacked BPF programs for a policy, built once per distinct `[syscalls]` section and shared:
+/// compiling the allowlist costs more than installing it.
+pub(crate) fn programs(
+    adjust: &Syscalls,
+) -> Result<std::sync::Arc<Vec<BpfProgram>>, seccompiler::Error> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<Vec<(Syscalls, Arc<Vec<BpfProgram>>)>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some((_, p)) = cache
+        .lock()
+        .ok()
+        .and_then(|c| c.iter().find(|(k, _)| k == adjust).cloned())
+    {
+        return Ok(p);
+    }
+    let built = Arc::new(build(adjust)?);
+    if let Ok(mut c) = cache.lock() {
+        if c.len() < 64 {
+            c.push((adjust.clone(), built.clone()));
+        }
+    }
+    Ok(built)
+}
+
 /// Builds the stacked BPF programs for a policy, in installation order.
 pub(crate) fn build(adjust: &Syscalls) -> Result<Vec<BpfProgram>, seccompiler::Error> {
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();

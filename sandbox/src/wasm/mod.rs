@@ -508,8 +508,12 @@ impl Prepared {
                 return Ok(o);
             }
         };
-        let _ = ready;
         let stack = self.inner.policy.wasm.max_stack.0 as usize + HOST_STACK_HEADROOM;
+        // Run right here when this thread has the stack to spare (a main thread usually has 8 MiB),
+        // else on a worker thread that does.
+        if sys::stack_remaining().is_some_and(|left| left >= stack + (64 << 10)) {
+            return Ok(self.run_here(ready, &argv));
+        }
         let this = self.clone();
         runners::run_on_worker(stack, move || {
             let ready = this.inner.ready.as_ref().expect("checked above");
