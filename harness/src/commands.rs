@@ -69,21 +69,7 @@ pub fn run(args: RunArgs, raw: Vec<OsString>) -> ExitCode {
         return bad_input(e);
     }
     match wall::unavailable_reason() {
-        None => {
-            // The original arguments from `run` on.
-            let rest: Vec<OsString> = raw
-                .iter()
-                .skip_while(|a| a.as_os_str() != "run")
-                .cloned()
-                .collect();
-            match wall::run_inside(&rest) {
-                Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
-                Err(e) => {
-                    eprintln!("gauntlet: {e}");
-                    ExitCode::from(EXIT_INTERNAL)
-                }
-            }
-        }
+        None => enter_wall(&raw, "run"),
         Some(reason) => {
             eprintln!(
                 "gauntlet: no outer wall ({reason}); cases that need a missing layer are skipped"
@@ -91,6 +77,22 @@ pub fn run(args: RunArgs, raw: Vec<OsString>) -> ExitCode {
             let code = suite(args, Err(reason));
             runner::cleanup_own_suite();
             code
+        }
+    }
+}
+
+/// Re-executes this command (the original arguments from `subcommand` on) inside the outer wall.
+fn enter_wall(raw: &[OsString], subcommand: &str) -> ExitCode {
+    let rest: Vec<OsString> = raw
+        .iter()
+        .skip_while(|a| a.as_os_str() != subcommand)
+        .cloned()
+        .collect();
+    match wall::run_inside(&rest) {
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(e) => {
+            eprintln!("gauntlet: {e}");
+            ExitCode::from(EXIT_INTERNAL)
         }
     }
 }
@@ -244,20 +246,7 @@ pub fn mutants(args: MutantsArgs, raw: Vec<OsString>) -> ExitCode {
         return bad_input(e);
     }
     match wall::unavailable_reason() {
-        None => {
-            let rest: Vec<OsString> = raw
-                .iter()
-                .skip_while(|a| a.as_os_str() != "mutants")
-                .cloned()
-                .collect();
-            match wall::run_inside(&rest) {
-                Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
-                Err(e) => {
-                    eprintln!("gauntlet: {e}");
-                    ExitCode::from(EXIT_INTERNAL)
-                }
-            }
-        }
+        None => enter_wall(&raw, "mutants"),
         Some(reason) => {
             eprintln!(
                 "gauntlet: mutants need the outer wall, which cannot be built here: {reason}"

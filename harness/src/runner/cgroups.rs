@@ -11,6 +11,7 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
+use gauntlet_sandbox::process::OwnCgroups;
 use serde::{Deserialize, Serialize};
 
 pub const SUITE_MEMORY: u64 = 12 << 30;
@@ -184,74 +185,16 @@ fn rmdir_retrying(dir: &Path) -> io::Result<()> {
 
 /// The runner's own cgroup directories, per controller (memory, pids, cpuacct on v1).
 pub fn own_cgroup() -> Result<Dirs, String> {
-    let own = std::fs::read_to_string("/proc/self/cgroup")
-        .map_err(|e| format!("/proc/self/cgroup: {e}"))?;
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo")
-        .map_err(|e| format!("/proc/self/mountinfo: {e}"))?;
-    let mut v2 = None;
-    let mut v1: Vec<(String, PathBuf)> = Vec::new();
-    for line in mounts.lines() {
-        let Some((pre, post)) = line.split_once(" - ") else {
-            continue;
-        };
-        let mnt = pre.split(' ').nth(4).unwrap_or("");
-        let mut p = post.split(' ');
-        match p.next() {
-            Some("cgroup2") => v2 = Some(PathBuf::from(mnt)),
-            Some("cgroup") => {
-                let opts = p.nth(1).unwrap_or("");
-                for c in opts.split(',') {
-                    if matches!(c, "memory" | "pids" | "cpuacct") {
-                        v1.push((c.to_string(), PathBuf::from(mnt)));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    if let Some(m) = &v2 {
-        let ctrls = std::fs::read_to_string(m.join("cgroup.controllers")).unwrap_or_default();
-        let has = |c: &str| ctrls.split_whitespace().any(|x| x == c);
-        if has("memory") && has("pids") {
-            let rel = own
-                .lines()
-                .find_map(|l| l.strip_prefix("0::"))
-                .unwrap_or("/");
-            return Ok(Dirs {
-                v2: true,
-                dirs: vec![("unified".into(), m.join(rel.trim_start_matches('/')))],
-            });
-        }
-    }
-    let mut dirs = Vec::new();
-    for line in own.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (_, ctrls, rel) = (
-            parts.next(),
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or("/"),
-        );
-        for c in ctrls.split(',') {
-            if let Some((name, mnt)) = v1.iter().find(|(n, _)| n == c) {
-                if !dirs.iter().any(|(n, _): &(String, PathBuf)| n == name) {
-                    dirs.push((name.clone(), mnt.join(rel.trim_start_matches('/'))));
-                }
-            }
-        }
-    }
-    if dirs.is_empty() {
-        return Err("no cgroup hierarchy with memory, pids or cpuacct is mounted".into());
-    }
-    dirs.sort();
-    Ok(Dirs { v2: false, dirs })
+    Ok(match gauntlet_sandbox::process::own_cgroups()? {
+        OwnCgroups::V2(dir) => Dirs {
+            v2: true,
+            dirs: vec![("unified".into(), dir)],
+        },
+        OwnCgroups::V1(dirs) => Dirs { v2: false, dirs },
+    })
 }
 
-/// Field 22 of /proc/<pid>/stat: start time in clock ticks since boot.
-pub fn start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = stat.get(stat.rfind(')')? + 2..)?;
-    after.split(' ').nth(19)?.parse().ok()
-}
+pub use gauntlet_sandbox::process::start_time;
 
 /// `<pid>-<start time>` of this process: the tag in suite cgroup and suite directory names.
 pub fn owner_tag() -> String {

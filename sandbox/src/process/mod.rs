@@ -21,7 +21,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-pub use cgroup::leftover_run_cgroups;
+pub use cgroup::{leftover_run_cgroups, own_cgroups, start_time, OwnCgroups};
 use cgroup::{Cgroup, CgroupLimits, CgroupManager, CgroupStats};
 pub use plan::resolve_program;
 pub use probe::{doctor, LayerReport};

@@ -122,6 +122,35 @@ pub(crate) fn host_layout() -> Result<HostLayout, String> {
 }
 
 fn detect_layout() -> Result<HostLayout, String> {
+    Ok(match own_cgroups()? {
+        OwnCgroups::V2(dir) => HostLayout::V2(dir.join("gauntlet")),
+        OwnCgroups::V1(list) => {
+            let mut dirs = V1Dirs::default();
+            for (controller, dir) in list {
+                let dir = Some(dir.join("gauntlet"));
+                match controller.as_str() {
+                    "memory" => dirs.memory = dir,
+                    "pids" => dirs.pids = dir,
+                    "cpuacct" => dirs.cpuacct = dir,
+                    _ => {}
+                }
+            }
+            HostLayout::V1(dirs)
+        }
+    })
+}
+
+/// This process's own cgroup directories, where the host mounts them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OwnCgroups {
+    /// The unified hierarchy, when its root offers the memory and pids controllers.
+    V2(PathBuf),
+    /// Each v1 controller of memory, pids and cpuacct that is mounted: `(controller, directory)`, sorted.
+    V1(Vec<(String, PathBuf)>),
+}
+
+/// Finds this process's own cgroups (from `/proc/self/cgroup` and the mount table), preferring v2.
+pub fn own_cgroups() -> Result<OwnCgroups, String> {
     let own = std::fs::read_to_string("/proc/self/cgroup")
         .map_err(|e| format!("/proc/self/cgroup: {e}"))?;
     let mounts = std::fs::read_to_string("/proc/self/mountinfo")
@@ -150,22 +179,18 @@ fn detect_layout() -> Result<HostLayout, String> {
             _ => {}
         }
     }
-    // v2 first, when its root offers memory and pids.
     if let Some(m) = &v2_mount {
         let ctrls = std::fs::read_to_string(m.join("cgroup.controllers")).unwrap_or_default();
-        if ctrls.split_whitespace().any(|c| c == "memory")
-            && ctrls.split_whitespace().any(|c| c == "pids")
-        {
+        let has = |c: &str| ctrls.split_whitespace().any(|x| x == c);
+        if has("memory") && has("pids") {
             let rel = own
                 .lines()
                 .find_map(|l| l.strip_prefix("0::"))
                 .unwrap_or("/");
-            return Ok(HostLayout::V2(
-                m.join(rel.trim_start_matches('/')).join("gauntlet"),
-            ));
+            return Ok(OwnCgroups::V2(m.join(rel.trim_start_matches('/'))));
         }
     }
-    let mut dirs = V1Dirs::default();
+    let mut dirs: Vec<(String, PathBuf)> = Vec::new();
     for line in own.lines() {
         let mut parts = line.splitn(3, ':');
         let (_, ctrls, rel) = (
@@ -174,21 +199,18 @@ fn detect_layout() -> Result<HostLayout, String> {
             parts.next().unwrap_or("/"),
         );
         for c in ctrls.split(',') {
-            if let Some((_, mnt)) = v1_mounts.iter().find(|(name, _)| name == c) {
-                let dir = mnt.join(rel.trim_start_matches('/')).join("gauntlet");
-                match c {
-                    "memory" => dirs.memory = Some(dir),
-                    "pids" => dirs.pids = Some(dir),
-                    "cpuacct" => dirs.cpuacct = Some(dir),
-                    _ => {}
+            if let Some((name, mnt)) = v1_mounts.iter().find(|(name, _)| name == c) {
+                if !dirs.iter().any(|(n, _)| n == name) {
+                    dirs.push((name.clone(), mnt.join(rel.trim_start_matches('/'))));
                 }
             }
         }
     }
-    if dirs.memory.is_none() && dirs.pids.is_none() && dirs.cpuacct.is_none() {
+    if dirs.is_empty() {
         return Err("no cgroup hierarchy with memory, pids or cpuacct is mounted".into());
     }
-    Ok(HostLayout::V1(dirs))
+    dirs.sort();
+    Ok(OwnCgroups::V1(dirs))
 }
 
 /// This supervisor's identity in run cgroup names: pid and start time (clock ticks since boot).
@@ -205,8 +227,8 @@ fn run_name() -> String {
     format!("{}-{}", owner_tag(), SEQ.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Field 22 of /proc/<pid>/stat.
-pub(crate) fn start_time(pid: i32) -> Option<u64> {
+/// Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot.
+pub fn start_time(pid: i32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after = &stat[stat.rfind(')')? + 2..];
     after.split(' ').nth(19)?.parse().ok()
