@@ -60,6 +60,13 @@ pub enum Command {
     /// Prove the suite can fail: run each weakened sandbox (one protection removed) against the attacks
     /// that claim to catch it, and print the mutation score. Exit 0 only when every mutant is caught.
     Mutants(MutantsArgs),
+    /// Fuzz one target (wasm, policy, hostapi, process) for a while; a failing input is saved to
+    /// corpora/regressions/ and the command exits 1.
+    Fuzz(crate::fuzz_cmd::FuzzArgs),
+    /// Measure what isolation costs at start: bare fork+exec, Gauntlet cold and warm, each layer, the
+    /// installed peer sandboxes and the wasm start paths, interleaved in one run; writes
+    /// overhead.{json,md,svg}.
+    Bench(BenchArgs),
     /// (internal) The inner side of the outer wall.
     #[command(name = "__wall", hide = true)]
     Wall {
@@ -76,6 +83,19 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         argv: Vec<OsString>,
     },
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Fewer samples per subject (about a minute on two cores).
+    #[arg(long)]
+    pub quick: bool,
+    /// Where overhead.json, overhead.md and overhead.svg go.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub report: PathBuf,
+    /// Samples per subject (default: 40 with --quick, else 150).
+    #[arg(long, value_name = "N", hide = true)]
+    pub samples: Option<usize>,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -238,6 +258,8 @@ pub fn main() -> ExitCode {
         Command::Doctor { json } => crate::exec::doctor(json),
         Command::Run(args) => crate::commands::run(args, std::env::args_os().collect()),
         Command::Mutants(args) => crate::commands::mutants(args, std::env::args_os().collect()),
+        Command::Fuzz(args) => crate::fuzz_cmd::run(args),
+        Command::Bench(args) => crate::bench::run(args),
         Command::List { library } => crate::commands::list(library),
         Command::Show { id, library } => crate::commands::show(&id, library),
         Command::Wall { spec, rest } => crate::commands::inner(&spec, rest),

@@ -530,13 +530,16 @@ pub fn allowed_names(adjust: &Syscalls) -> Vec<&'static str> {
     names
 }
 
+/// Compiled filters, shared between runs.
+type Programs = std::sync::Arc<Vec<BpfProgram>>;
+
 /// The stacked BPF programs for a policy, built once per distinct `[syscalls]` section and shared:
 /// compiling the allowlist costs more than installing it.
 pub(crate) fn programs(
     adjust: &Syscalls,
 ) -> Result<std::sync::Arc<Vec<BpfProgram>>, seccompiler::Error> {
     use std::sync::{Arc, Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<Vec<(Syscalls, Arc<Vec<BpfProgram>>)>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<Vec<(Syscalls, Programs)>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
     if let Some((_, p)) = cache
         .lock()
