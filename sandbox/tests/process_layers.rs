@@ -374,6 +374,17 @@ fn plugin_runs_without_privileges_in_its_own_namespaces() {
             o.layers_missing
         );
     }
+    // Every name reported is one of the documented layer names.
+    for name in o
+        .layers
+        .iter()
+        .chain(o.layers_missing.iter().map(|m| &m.layer))
+    {
+        assert!(
+            gauntlet_sandbox::process::LAYERS.contains(&name.as_str()),
+            "{name} is not in LAYERS"
+        );
+    }
     let weak = run_weakened(&policy(), &["status"], &[Weaken::KeepCaps]);
     assert!(
         !stdout(&weak).contains("CapBnd:\t0000000000000000"),

@@ -40,32 +40,7 @@ pub const PLACEHOLDERS: &[&str] = &[
 ];
 
 /// Layer names of the process backend (as in `Outcome.layers` and `gauntlet doctor`).
-pub const PROCESS_LAYERS: &[&str] = &[
-    "user_ns",
-    "pid_ns",
-    "mount_ns",
-    "net_ns",
-    "ipc_ns",
-    "uts_ns",
-    "cgroup_ns",
-    "pivot_root",
-    "setsid",
-    "fds_closed",
-    "caps_dropped",
-    "no_new_privs",
-    "rlimits",
-    "clean_env",
-    "seccomp",
-    "landlock",
-    "landlock_full",
-    "cgroup_memory",
-    "cgroup_pids",
-    "cgroup_cpu",
-    "wall_deadline",
-    "cpu_limit",
-    "output_cap",
-    "tree_kill",
-];
+pub use gauntlet_sandbox::process::LAYERS as PROCESS_LAYERS;
 
 /// Which sandbox runs a case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -32,6 +32,35 @@ use crate::outcome::{Limit, MissingLayer, Outcome, Status, Usage};
 use crate::policy::Policy;
 use crate::weaken::{Weaken, Weakening};
 
+/// Every layer name the process backend reports in `Outcome.layers` / `layers_missing` (and that
+/// manifests may name in `needs`).
+pub const LAYERS: &[&str] = &[
+    "user_ns",
+    "pid_ns",
+    "mount_ns",
+    "net_ns",
+    "ipc_ns",
+    "uts_ns",
+    "cgroup_ns",
+    "pivot_root",
+    "setsid",
+    "fds_closed",
+    "caps_dropped",
+    "no_new_privs",
+    "rlimits",
+    "clean_env",
+    "seccomp",
+    "landlock",
+    "landlock_full",
+    "cgroup_memory",
+    "cgroup_pids",
+    "cgroup_cpu",
+    "wall_deadline",
+    "cpu_limit",
+    "output_cap",
+    "tree_kill",
+];
+
 /// Where the plugin's stdin comes from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum StdinMode {
