@@ -132,6 +132,16 @@ impl Dirs {
         }
     }
 
+    /// Removes the directories that hold these ones (`gauntlet-suites`) when nothing else uses them: an
+    /// empty directory left in the runner's own cgroup would keep whoever owns that cgroup from removing it.
+    pub fn remove_empty_parents(&self) {
+        for (_, d) in &self.dirs {
+            if let Some(parent) = d.parent() {
+                let _ = std::fs::remove_dir(parent);
+            }
+        }
+    }
+
     /// Kills what is left and removes the whole tree, deepest first.
     pub fn remove(&self) -> io::Result<()> {
         self.kill_all();

@@ -124,6 +124,7 @@ pub fn run_inside(rest: &[OsString]) -> Result<i32, WallError> {
     let result = spawn_inner(&spec, rest);
     if let Some(cg) = &cgroup {
         let _ = cg.remove();
+        cg.remove_empty_parents();
     }
     let _ = std::fs::remove_dir_all(&suite_dir);
     result

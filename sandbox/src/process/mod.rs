@@ -258,11 +258,24 @@ impl ProcessSandbox {
             lease.discard();
         }
         drop(netns);
-        if let Some(cg) = cgroup.as_ref().filter(|_| plan.tree_kill) {
-            cg.kill_all();
-            let _ = cg.remove();
-        }
         let mut outcome = result?;
+        match (cgroup, outcome.unreaped) {
+            (Some(cg), None) => {
+                cg.kill_all();
+                let _ = cg.remove();
+            }
+            (cg, Some(a)) => {
+                // Weakened: the run's leftovers keep running. Once they are all gone, the setup
+                // process exits; reap it then and remove the cgroup, so nothing outlives them.
+                std::thread::spawn(move || {
+                    let _ = sys::wait4(a);
+                    if let Some(cg) = cg {
+                        let _ = cg.remove();
+                    }
+                });
+            }
+            (None, None) => {}
+        }
         if let Some(l) = outcome.landlock_word.take() {
             match l.as_str() {
                 "full" => layers.push("landlock".into()),
@@ -309,6 +322,8 @@ fn weakened_or(w: &Weakening, layer: &str, otherwise: impl FnOnce() -> String) -
 struct Supervised {
     outcome: Outcome,
     landlock_word: Option<String>,
+    /// The setup process, still running (only under the `no-tree-kill` weakening).
+    unreaped: Option<libc::pid_t>,
 }
 
 /// Captured output of one stream, kept up to the shared cap.
@@ -587,6 +602,7 @@ fn supervise(
     Ok(Supervised {
         outcome,
         landlock_word: msgs.landlock,
+        unreaped: (!plan.tree_kill).then_some(a),
     })
 }
 

@@ -267,7 +267,7 @@ pub(crate) fn sweep_stale(host: &HostLayout) {
             let name = e.file_name().to_string_lossy().into_owned();
             if e.path().is_dir() && is_stale(&name) {
                 kill_procs(&e.path());
-                let _ = remove_dir_retrying(&e.path());
+                let _ = remove_run_dir(&e.path());
             }
         }
     }
@@ -315,6 +315,32 @@ pub(crate) fn kill_procs(dir: &Path) {
 }
 
 /// rmdir, retrying while the kernel finishes tearing down the last processes (EBUSY).
+/// Removes `dir`, then its parent if that is now empty (the `gauntlet` directory this supervisor made
+/// inside its own cgroup must not outlive it: a non-empty cgroup cannot be removed by whoever owns it).
+pub(crate) fn remove_run_dir(dir: &Path) -> io::Result<()> {
+    remove_dir_retrying(dir)?;
+    if let Some(parent) = dir.parent() {
+        // Fails harmlessly while other runs still use it.
+        let _ = std::fs::remove_dir(parent);
+    }
+    Ok(())
+}
+
+/// Creates `parent/name`, recreating `parent` if a concurrent `remove_run_dir` took it away meanwhile.
+pub(crate) fn create_run_dir(parent: &Path, name: &str) -> io::Result<PathBuf> {
+    let dir = parent.join(name);
+    let mut last = Ok(());
+    for _ in 0..5 {
+        ensure_dir(parent)?;
+        match ensure_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => last = Err(e),
+            Err(e) => return Err(e),
+        }
+    }
+    last.map(|()| dir)
+}
+
 pub(crate) fn remove_dir_retrying(dir: &Path) -> io::Result<()> {
     let mut last = Ok(());
     for i in 0..200 {

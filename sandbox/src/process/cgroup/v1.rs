@@ -4,7 +4,7 @@ use std::io;
 use std::path::PathBuf;
 
 use super::{
-    ensure_dir, kill_procs, read_keyed, read_u64, remove_dir_retrying, CgroupLimits, CgroupManager,
+    create_run_dir, kill_procs, read_keyed, read_u64, remove_run_dir, CgroupLimits, CgroupManager,
     CgroupStats, V1Dirs,
 };
 
@@ -24,11 +24,7 @@ impl CgroupV1 {
     ) -> Result<(CgroupV1, Vec<&'static str>), String> {
         let mut missing = Vec::new();
         let make = |parent: &Option<PathBuf>| -> Option<PathBuf> {
-            let parent = parent.as_ref()?;
-            ensure_dir(parent).ok()?;
-            let dir = parent.join(name);
-            ensure_dir(&dir).ok()?;
-            Some(dir)
+            create_run_dir(parent.as_ref()?, name).ok()
         };
         let cg = CgroupV1 {
             memory: make(&dirs.memory),
@@ -108,7 +104,7 @@ impl CgroupManager for CgroupV1 {
     fn remove(&self) -> io::Result<()> {
         let mut result = Ok(());
         for dir in self.all() {
-            if let Err(e) = remove_dir_retrying(dir) {
+            if let Err(e) = remove_run_dir(dir) {
                 result = Err(e);
             }
         }

@@ -4,7 +4,7 @@ use std::io;
 use std::path::PathBuf;
 
 use super::{
-    ensure_dir, kill_procs, read_keyed, read_u64, remove_dir_retrying, CgroupLimits, CgroupManager,
+    create_run_dir, kill_procs, read_keyed, read_u64, remove_run_dir, CgroupLimits, CgroupManager,
     CgroupStats,
 };
 
@@ -18,11 +18,10 @@ impl CgroupV2 {
         name: &str,
         limits: CgroupLimits,
     ) -> Result<(CgroupV2, Vec<&'static str>), String> {
-        ensure_dir(&parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        let dir = create_run_dir(&parent, name)
+            .map_err(|e| format!("{}: {e}", parent.join(name).display()))?;
         // Enable the controllers for the run cgroups (the parent's own parent must already delegate them).
         let _ = std::fs::write(parent.join("cgroup.subtree_control"), "+memory +pids +cpu");
-        let dir = parent.join(name);
-        ensure_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let mut missing = Vec::new();
         if let Some(bytes) = limits.memory {
             let ok = std::fs::write(dir.join("memory.max"), bytes.to_string()).is_ok();
@@ -69,6 +68,6 @@ impl CgroupManager for CgroupV2 {
     }
 
     fn remove(&self) -> io::Result<()> {
-        remove_dir_retrying(&self.dir)
+        remove_run_dir(&self.dir)
     }
 }
