@@ -38,6 +38,22 @@ fn flags(attack: &Attack) -> Vec<&'static str> {
     f
 }
 
+/// `*.h` files in the category folder of `source` (`attacks/<category>/<name>/<source>`), sorted.
+fn shared_headers(source: &Path) -> Vec<PathBuf> {
+    let Some(category) = source.parent().and_then(Path::parent) else {
+        return Vec::new();
+    };
+    let mut headers: Vec<PathBuf> = std::fs::read_dir(category)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "h"))
+        .collect();
+    headers.sort();
+    headers
+}
+
 /// The program a case runs: a cached binary for C, the source itself for `.wat`.
 pub fn build_one(attack: &Attack, cache: &Path) -> Result<PathBuf, LibraryError> {
     if attack.source_kind == SourceKind::Wat {
@@ -49,6 +65,12 @@ pub fn build_one(attack: &Attack, cache: &Path) -> Result<PathBuf, LibraryError>
     let flags = flags(attack);
     let mut h = Sha256::new();
     h.update(&src);
+    // Headers shared by a category's attacks (`attacks/<category>/*.h`, included as `../name.h`) are
+    // part of what is built.
+    for header in shared_headers(&attack.source) {
+        h.update([0]);
+        h.update(std::fs::read(&header).map_err(|e| fail(format!("{}: {e}", header.display())))?);
+    }
     for f in &flags {
         h.update([0]);
         h.update(f.as_bytes());
