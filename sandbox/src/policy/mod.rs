@@ -28,6 +28,7 @@ pub struct Policy {
     pub env: BTreeMap<String, String>,
     pub syscalls: Syscalls,
     pub wasm: WasmLimits,
+    pub supervisor: Supervision,
 }
 
 /// Resource limits. Each one holds for the whole run (the process tree, or the wasm store).
@@ -96,10 +97,129 @@ impl Default for FsView {
 pub const SYSTEM_LIB_PATHS: &[&str] = &["/lib", "/lib64", "/usr/lib", "/usr/lib64"];
 
 /// Network reach.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Net {
     pub mode: NetMode,
+    /// With `mode = "allow"`: the only `host:port` destinations the plugin may reach, through the
+    /// supervisor's egress proxy (process backend) or wasmtime's socket address check (wasm backend).
+    /// A host is an IP literal (`127.0.0.1`, `[::1]`) or a name; a name is resolved once, when the proxy
+    /// starts, and only the addresses found then are allowed (no re-resolution, so no DNS rebinding).
+    pub allow: Vec<String>,
+    /// Longest a connection through the egress proxy may take to open, and may stay idle.
+    pub timeout: Dur,
+    /// Bytes one connection through the egress proxy may carry, both directions together.
+    pub max_bytes: Size,
+}
+
+impl Default for Net {
+    fn default() -> Self {
+        Net {
+            mode: NetMode::None,
+            allow: Vec::new(),
+            timeout: Dur(Duration::from_secs(5)),
+            max_bytes: Size(16 << 20),
+        }
+    }
+}
+
+/// One `net.allow` entry, parsed: a host (name or IP literal) and a port.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AllowEntry {
+    pub host: AllowHost,
+    pub port: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum AllowHost {
+    Ip(std::net::IpAddr),
+    Name(String),
+}
+
+impl std::fmt::Display for AllowEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.host {
+            AllowHost::Ip(std::net::IpAddr::V6(ip)) => write!(f, "[{ip}]:{}", self.port),
+            AllowHost::Ip(ip) => write!(f, "{ip}:{}", self.port),
+            AllowHost::Name(n) => write!(f, "{n}:{}", self.port),
+        }
+    }
+}
+
+impl std::str::FromStr for AllowEntry {
+    type Err = String;
+    /// `host:port`, `[v6]:port`; a name is letters, digits, `-` and `.` (at most 253 bytes).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("{s:?} is not host:port");
+        let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+            let (h, p) = rest.split_once("]:").ok_or_else(bad)?;
+            let ip: std::net::Ipv6Addr = h.parse().map_err(|_| bad())?;
+            (AllowHost::Ip(ip.into()), p)
+        } else {
+            let (h, p) = s.rsplit_once(':').ok_or_else(bad)?;
+            if let Ok(ip) = h.parse::<std::net::Ipv4Addr>() {
+                (AllowHost::Ip(ip.into()), p)
+            } else {
+                let valid = !h.is_empty()
+                    && h.len() <= 253
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+                    && !h.starts_with(['-', '.']);
+                if !valid {
+                    return Err(format!("{h:?} is not a host name or IP address"));
+                }
+                (AllowHost::Name(h.to_ascii_lowercase()), p)
+            }
+        };
+        let port: u16 = port
+            .parse()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| format!("{port:?} is not a port (1..65535)"))?;
+        Ok(AllowEntry { host, port })
+    }
+}
+
+impl Net {
+    /// The parsed `allow` list. Validated policies always parse.
+    pub fn allow_entries(&self) -> Result<Vec<AllowEntry>, PolicyError> {
+        self.allow
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                e.parse().map_err(|m| {
+                    PolicyError::new(format!("net.allow[{i}]"), PolicyErrorKind::Invalid(m))
+                })
+            })
+            .collect()
+    }
+}
+
+/// What the `Supervisor` does around runs: quarantine, redaction in the audit trail, restarts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Supervision {
+    /// Violations (escape attempts, limit hits, denied calls) within `quarantine_window` that put the
+    /// plugin in quarantine. 0 never quarantines.
+    pub quarantine_after: u32,
+    pub quarantine_window: Dur,
+    /// Names of `env` variables whose values are secrets: the audit trail never shows those values.
+    pub secrets: Vec<String>,
+    /// First wait before a crashed plugin is restarted; each further crash doubles it up to `restart_max`.
+    pub restart_backoff: Dur,
+    pub restart_max: Dur,
+}
+
+impl Default for Supervision {
+    fn default() -> Self {
+        Supervision {
+            quarantine_after: 5,
+            quarantine_window: Dur(Duration::from_secs(600)),
+            secrets: Vec::new(),
+            restart_backoff: Dur(Duration::from_millis(100)),
+            restart_max: Dur(Duration::from_secs(30)),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +230,8 @@ pub enum NetMode {
     None,
     /// A private loopback interface inside the sandbox; the host's loopback stays unreachable.
     Loopback,
+    /// No route out but the supervisor's egress proxy, which lets through only `net.allow`.
+    Allow,
 }
 
 impl std::str::FromStr for NetMode {
@@ -118,7 +240,10 @@ impl std::str::FromStr for NetMode {
         match s {
             "none" => Ok(NetMode::None),
             "loopback" => Ok(NetMode::Loopback),
-            _ => Err(format!("{s:?} is not a network mode (none, loopback)")),
+            "allow" => Ok(NetMode::Allow),
+            _ => Err(format!(
+                "{s:?} is not a network mode (none, loopback, allow)"
+            )),
         }
     }
 }
@@ -305,6 +430,42 @@ impl Policy {
             }
         }
         crate::process::seccomp::validate_adjustments(&self.syscalls)?;
+        self.net.allow_entries()?;
+        if !self.net.allow.is_empty() && self.net.mode != NetMode::Allow {
+            return Err(PolicyError::new(
+                "net.allow",
+                PolicyErrorKind::Invalid(format!(
+                    "needs net.mode = \"allow\" (the mode is {:?})",
+                    self.net.mode
+                )),
+            ));
+        }
+        if self.net.timeout.0 < Duration::from_millis(1)
+            || self.net.timeout.0 > Duration::from_secs(3600)
+        {
+            return range(
+                "net.timeout",
+                format!("{} is outside 1ms..1h", self.net.timeout),
+            );
+        }
+        let s = &self.supervisor;
+        for (i, name) in s.secrets.iter().enumerate() {
+            if !self.env.contains_key(name) {
+                return Err(PolicyError::new(
+                    format!("supervisor.secrets[{i}]"),
+                    PolicyErrorKind::Invalid(format!("{name:?} is not a variable in env")),
+                ));
+            }
+        }
+        if s.restart_backoff.0 > s.restart_max.0 {
+            return range(
+                "supervisor.restart_backoff",
+                format!(
+                    "{} is above supervisor.restart_max ({})",
+                    s.restart_backoff, s.restart_max
+                ),
+            );
+        }
         let w = &self.wasm;
         if w.max_module_size.0 == 0 || w.max_module_size.0 > 1 << 30 {
             return range(

@@ -34,6 +34,8 @@ pub(crate) struct ChildFds {
     pub stderr: RawFd,
     pub status: RawFd,
     pub go: RawFd,
+    /// The supervisor's message channel, handed to the plugin as descriptor 3.
+    pub channel: Option<RawFd>,
 }
 
 type Step<T> = Result<T, (&'static str, io::Error)>;
@@ -74,15 +76,21 @@ pub(crate) fn run_a(plan: &Plan, fds: ChildFds) -> ! {
 fn stage_a(plan: &Plan, fds: ChildFds) -> Step<()> {
     if plan.close_fds {
         let netns = plan.join_netns.unwrap_or(fds.go);
-        sys::close_all_except(&[fds.stdin, fds.stdout, fds.stderr, fds.status, fds.go, netns])
-            .at("close descriptors")?;
+        let channel = fds.channel.unwrap_or(fds.go);
+        sys::close_all_except(&[
+            fds.stdin, fds.stdout, fds.stderr, fds.status, fds.go, netns, channel,
+        ])
+        .at("close descriptors")?;
     }
     if let Some(fd) = plan.join_netns {
         // Join the prepared network namespace while still privileged, then let go of it.
         sys::setns(fd, libc::CLONE_NEWNET).at("join the network namespace")?;
         if plan.close_fds {
-            sys::close_all_except(&[fds.stdin, fds.stdout, fds.stderr, fds.status, fds.go])
-                .at("close descriptors")?;
+            let channel = fds.channel.unwrap_or(fds.go);
+            sys::close_all_except(&[
+                fds.stdin, fds.stdout, fds.stderr, fds.status, fds.go, channel,
+            ])
+            .at("close descriptors")?;
         }
     }
     if let Some((uid, gid)) = plan.switch_to {
@@ -366,6 +374,9 @@ fn build_root(root: &RootPlan) -> Step<()> {
     Ok(())
 }
 
+/// The descriptor number the plugin finds the supervisor's message channel at, when it has one.
+pub const CHANNEL_FD: RawFd = 3;
+
 /// `status_fd` follows the status pipe as it moves, so that a failure is reported where it still is.
 fn stage_c(plan: &Plan, fds: ChildFds, status_fd: &mut RawFd) -> Step<Never> {
     // Move everything above the stdio range first, so dup2 cannot clobber a descriptor still needed.
@@ -377,11 +388,19 @@ fn stage_c(plan: &Plan, fds: ChildFds, status_fd: &mut RawFd) -> Step<Never> {
     let stdin = sys::dup_cloexec_above(fds.stdin, 10).at("move stdin")?;
     let stdout = sys::dup_cloexec_above(fds.stdout, 10).at("move stdout")?;
     let stderr = sys::dup_cloexec_above(fds.stderr, 10).at("move stderr")?;
+    let channel = match fds.channel {
+        Some(fd) => Some(sys::dup_cloexec_above(fd, 10).at("move the channel")?),
+        None => None,
+    };
     sys::dup2(stdin, 0).at("set up stdin")?;
     sys::dup2(stdout, 1).at("set up stdout")?;
     sys::dup2(stderr, 2).at("set up stderr")?;
+    if let Some(fd) = channel {
+        sys::dup2(fd, CHANNEL_FD).at("set up the channel")?;
+    }
     if plan.close_fds {
-        sys::close_all_except(&[0, 1, 2, status]).at("close descriptors")?;
+        let keep = if channel.is_some() { CHANNEL_FD } else { 0 };
+        sys::close_all_except(&[0, 1, 2, keep, status]).at("close descriptors")?;
     } else {
         inherit_all_fds(status);
     }

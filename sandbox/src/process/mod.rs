@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 pub use cgroup::{leftover_run_cgroups, own_cgroups, start_time, OwnCgroups};
 use cgroup::{Cgroup, CgroupLimits, CgroupManager, CgroupStats};
+pub use child::CHANNEL_FD;
 pub use plan::resolve_program;
 pub use probe::{doctor, LayerReport};
 pub use seccomp::ALWAYS_DENIED;
@@ -83,6 +84,14 @@ pub struct ProcessOptions {
     pub weaken: Weakening,
 }
 
+/// Per-run additions to a process run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunExtras<'a> {
+    /// One end of a stream socket (or pipe) the plugin gets as descriptor 3 ([`CHANNEL_FD`]); the
+    /// supervisor keeps the other end. Without it, the plugin has no descriptor above 2.
+    pub channel: Option<std::os::fd::BorrowedFd<'a>>,
+}
+
 /// The process sandbox. Cheap to create; one value can run many plugins, also from several threads.
 #[derive(Clone, Debug, Default)]
 pub struct ProcessSandbox {
@@ -105,6 +114,17 @@ impl ProcessSandbox {
         policy: &Policy,
         program: &Path,
         args: &[OsString],
+    ) -> Result<Outcome, SandboxError> {
+        self.run_with(policy, program, args, RunExtras::default())
+    }
+
+    /// `run`, with what a `Supervisor` adds to a run: the message channel.
+    pub fn run_with(
+        &self,
+        policy: &Policy,
+        program: &Path,
+        args: &[OsString],
+        extras: RunExtras<'_>,
     ) -> Result<Outcome, SandboxError> {
         static SEQ: AtomicU64 = AtomicU64::new(0);
         policy.validate()?;
@@ -246,6 +266,7 @@ impl ProcessSandbox {
 
         // Root lends the run a prepared network namespace; others create one inside the run's userns.
         let mut plan = plan;
+        plan.channel = extras.channel.map(|fd| fd.as_raw_fd());
         let mut netns = None;
         if plan.ns.net && plan.switch_to.is_some() {
             if let Ok(lease) = netpool::lease(plan.loopback) {
@@ -359,6 +380,7 @@ fn supervise(
         stderr: err_w.as_raw_fd(),
         status: status_w.as_raw_fd(),
         go: go_r.as_raw_fd(),
+        channel: plan.channel,
     };
     let weaken = &opts.weaken;
     let start = Instant::now();

@@ -106,6 +106,8 @@ pub(crate) struct Plan {
     pub ns: Namespaces,
     /// A prepared network namespace to join instead of creating one (see `netpool`).
     pub join_netns: Option<RawFd>,
+    /// The supervisor's message channel, given to the plugin as descriptor 3.
+    pub channel: Option<RawFd>,
     pub root: Option<RootPlan>,
     pub loopback: bool,
     pub exec: ExecPlan,
@@ -399,7 +401,7 @@ pub(crate) fn build(input: PlanInput<'_>) -> Result<Plan, SandboxError> {
 
     let fence = (landlock_ok && !weaken.has(Weaken::NoLandlock)).then(|| {
         let mut spec = FenceSpec {
-            deny_tcp: policy.net.mode == NetMode::None,
+            deny_tcp: policy.net.mode != NetMode::Loopback,
             ..FenceSpec::default()
         };
         for (p, writable) in &fence_paths {
@@ -423,6 +425,7 @@ pub(crate) fn build(input: PlanInput<'_>) -> Result<Plan, SandboxError> {
         map_to,
         ns,
         join_netns: None,
+        channel: None,
         root,
         loopback: policy.net.mode == NetMode::Loopback && ns.net,
         exec,
