@@ -14,6 +14,7 @@ pub mod error;
 pub mod outcome;
 pub mod policy;
 pub mod process;
+pub mod supervisor;
 pub mod wasm;
 pub mod weaken;
 
