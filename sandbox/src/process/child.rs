@@ -36,6 +36,8 @@ pub(crate) struct ChildFds {
     pub go: RawFd,
     /// The supervisor's message channel, handed to the plugin as descriptor 3.
     pub channel: Option<RawFd>,
+    /// The run cgroup's self-join files (`CgroupManager::self_join_files`); -1 where unused.
+    pub join: [RawFd; 4],
 }
 
 type Step<T> = Result<T, (&'static str, io::Error)>;
@@ -77,10 +79,17 @@ fn stage_a(plan: &Plan, fds: ChildFds) -> Step<()> {
     if plan.close_fds {
         let netns = plan.join_netns.unwrap_or(fds.go);
         let channel = fds.channel.unwrap_or(fds.go);
+        let [j0, j1, j2, j3] = fds.join;
         sys::close_all_except(&[
-            fds.stdin, fds.stdout, fds.stderr, fds.status, fds.go, netns, channel,
+            fds.stdin, fds.stdout, fds.stderr, fds.status, fds.go, netns, channel, j0, j1, j2, j3,
         ])
         .at("close descriptors")?;
+    }
+    // Move into the run cgroup (while still one thread and still privileged), before anything else
+    // is created, so every process of the run is born inside it.
+    for fd in fds.join.into_iter().filter(|fd| *fd >= 0) {
+        sys::write_all(fd, b"0").at("join the run cgroup")?;
+        sys::close(fd);
     }
     if let Some(fd) = plan.join_netns {
         // Join the prepared network namespace while still privileged, then let go of it.

@@ -374,6 +374,15 @@ fn supervise(
     let (err_r, err_w) = sys::pipe_cloexec().map_err(io_err("pipe"))?;
     let (status_r, status_w) = sys::pipe_cloexec().map_err(io_err("pipe"))?;
     let (go_r, go_w) = sys::pipe_cloexec().map_err(io_err("pipe"))?;
+    // v1: the setup process moves itself in (cheap); otherwise the supervisor moves it (`add`).
+    let join: Vec<OwnedFd> = match cgroup {
+        Some(cg) => cg.self_join_files().unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let mut join_raw = [-1; 4];
+    for (slot, fd) in join_raw.iter_mut().zip(&join) {
+        *slot = fd.as_raw_fd();
+    }
     let fds = child::ChildFds {
         stdin: stdin.as_raw_fd(),
         stdout: out_w.as_raw_fd(),
@@ -381,6 +390,7 @@ fn supervise(
         status: status_w.as_raw_fd(),
         go: go_r.as_raw_fd(),
         channel: plan.channel,
+        join: join_raw,
     };
     let weaken = &opts.weaken;
     let start = Instant::now();
@@ -388,11 +398,12 @@ fn supervise(
         sys::Forked::Child => child::run_a(plan, fds),
         sys::Forked::Parent(pid) => pid,
     };
-    drop((stdin, out_w, err_w, status_w, go_r));
+    let self_joined = !join.is_empty();
+    drop((stdin, out_w, err_w, status_w, go_r, join));
     let pidfd = sys::pidfd_open(a).map_err(io_err("pidfd_open"))?;
 
     let mut setup_error: Option<String> = None;
-    if let Some(cg) = cgroup {
+    if let Some(cg) = cgroup.filter(|_| !self_joined) {
         if let Err(e) = cg.add(a) {
             setup_error = Some(format!("join the run cgroup: {e}"));
             let _ = sys::kill(a, libc::SIGKILL);

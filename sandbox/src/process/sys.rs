@@ -82,6 +82,12 @@ pub(crate) fn read_fd(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
+/// Closes a descriptor by number (the child's setup path, where it was inherited as a raw number).
+pub(crate) fn close(fd: RawFd) {
+    // SAFETY: closing a descriptor has no memory-safety effect; callers own `fd` and never use it again.
+    unsafe { libc::close(fd) };
+}
+
 /// Writes all of `bytes`, retrying on EINTR; errors are ignored by callers that are about to exit.
 pub(crate) fn write_all(fd: RawFd, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
@@ -133,7 +139,12 @@ pub(crate) fn close_from(first: u32) -> io::Result<()> {
 
 /// Closes every descriptor except those in `keep` (used right after fork, before any other work).
 pub(crate) fn close_all_except(keep: &[RawFd]) -> io::Result<()> {
-    let mut keep: Vec<u32> = keep.iter().map(|&f| f as u32).collect();
+    // Negative entries stand for "no descriptor" and keep nothing.
+    let mut keep: Vec<u32> = keep
+        .iter()
+        .filter(|&&f| f >= 0)
+        .map(|&f| f as u32)
+        .collect();
     keep.sort_unstable();
     let mut next = 0u32;
     for k in keep {

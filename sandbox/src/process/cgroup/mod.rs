@@ -34,6 +34,12 @@ pub(crate) struct CgroupLimits {
 pub(crate) trait CgroupManager {
     /// Moves a process into the run cgroup.
     fn add(&self, pid: libc::pid_t) -> io::Result<()>;
+    /// Descriptors a single-threaded process writes `0` to, to move itself into the run cgroup. On v1
+    /// these are the `tasks` files: moving only the calling thread skips the global threadgroup lock
+    /// (`cgroup_threadgroup_rwsem`), whose first write-lock after a quiet spell waits for an RCU grace
+    /// period (8-18 ms here), which `add` through `cgroup.procs` pays. Empty where `add` must be used.
+    /// The descriptors are opened by the supervisor, whose credentials the kernel checks.
+    fn self_join_files(&self) -> io::Result<Vec<std::os::fd::OwnedFd>>;
     /// CPU time used so far by every process of the run, in nanoseconds.
     fn cpu_ns(&self) -> Option<u64>;
     /// Counters and peaks, read once the run is over.
@@ -84,6 +90,9 @@ impl Cgroup {
 impl CgroupManager for Cgroup {
     fn add(&self, pid: libc::pid_t) -> io::Result<()> {
         self.inner().add(pid)
+    }
+    fn self_join_files(&self) -> io::Result<Vec<std::os::fd::OwnedFd>> {
+        self.inner().self_join_files()
     }
     fn cpu_ns(&self) -> Option<u64> {
         self.inner().cpu_ns()

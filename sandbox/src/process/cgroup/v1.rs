@@ -75,6 +75,17 @@ impl CgroupManager for CgroupV1 {
         Ok(())
     }
 
+    fn self_join_files(&self) -> io::Result<Vec<std::os::fd::OwnedFd>> {
+        self.all()
+            .map(|dir| {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(dir.join("tasks"))
+                    .map(Into::into)
+            })
+            .collect()
+    }
+
     fn cpu_ns(&self) -> Option<u64> {
         read_u64(&self.cpuacct.as_ref()?.join("cpuacct.usage"))
     }

@@ -47,6 +47,11 @@ impl CgroupManager for CgroupV2 {
         std::fs::write(self.dir.join("cgroup.procs"), pid.to_string())
     }
 
+    fn self_join_files(&self) -> io::Result<Vec<std::os::fd::OwnedFd>> {
+        // `cgroup.procs` takes the global lock whatever is written; `cgroup.threads` needs threaded mode.
+        Ok(Vec::new())
+    }
+
     fn cpu_ns(&self) -> Option<u64> {
         read_keyed(&self.dir.join("cpu.stat"), "usage_usec").map(|us| us * 1000)
     }
