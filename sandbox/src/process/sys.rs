@@ -82,6 +82,18 @@ pub(crate) fn read_fd(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
+/// An anonymous in-memory file (close-on-exec), for data that must pass through a descriptor.
+pub(crate) fn memfd(name: &str) -> io::Result<std::fs::File> {
+    let name = std::ffi::CString::new(name).map_err(|_| io::ErrorKind::InvalidInput)?;
+    // SAFETY: name is a valid NUL-terminated string; the returned descriptor is new and owned here.
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd was just created by memfd_create and nothing else owns it.
+    Ok(unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) })
+}
+
 /// Closes a descriptor by number (the child's setup path, where it was inherited as a raw number).
 pub(crate) fn close(fd: RawFd) {
     // SAFETY: closing a descriptor has no memory-safety effect; callers own `fd` and never use it again.
