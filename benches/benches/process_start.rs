@@ -40,6 +40,15 @@ fn start(c: &mut Criterion) {
             assert_eq!(o.status, Status::Exited, "{o:?}");
         })
     });
+    // The fast start path: a parked sandbox per run, refilled in the background.
+    let pool = sandbox.pool(&policy, &prog, 1).unwrap();
+    g.bench_function("gauntlet_pooled", |b| {
+        b.iter(|| {
+            let o = pool.run(&args).unwrap();
+            assert_eq!(o.status, Status::Exited, "{o:?}");
+        })
+    });
+    drop(pool);
     // What each layer costs: the full sandbox with exactly that layer removed.
     for w in [
         Weaken::NoNetNs,

@@ -1,5 +1,5 @@
 //! `gauntlet bench`: the start-to-exit cost of isolation, measured interleaved in one run (bare
-//! fork+exec, Gauntlet cold and warm, each layer, installed peers, the wasm start paths), written to
+//! fork+exec, Gauntlet warm (pooled), cold and CLI, each layer, installed peers, the wasm start paths), written to
 //! `overhead.json`, `overhead.md` and `overhead.svg`.
 
 mod machine;

@@ -36,7 +36,7 @@ pub struct SubjectResult {
     pub ratio_to_bare: Option<f64>,
 }
 
-/// Full warm sandbox minus the warm sandbox without one layer.
+/// Full cold sandbox (`ProcessSandbox::run`) minus the same without one layer.
 #[derive(Debug, Serialize)]
 pub struct LayerCost {
     pub layer: String,
@@ -87,7 +87,7 @@ impl Report {
         }
         let full = subjects
             .iter()
-            .find(|s| s.id == "gauntlet_warm")
+            .find(|s| s.id == "gauntlet_run")
             .and_then(|s| s.median_us);
         let layer_costs = list
             .iter()
@@ -163,9 +163,9 @@ pub fn table(r: &Report) -> String {
 }
 
 fn layer_table(r: &Report) -> String {
-    let full = r.median("gauntlet_warm");
+    let full = r.median("gauntlet_run");
     let mut t = String::from(
-        "| layer removed | warm median without it | cost (full − without) | share of full warm start |\n|---|---:|---:|---:|\n",
+        "| layer removed | cold median without it | cost (full − without) | share of full cold start |\n|---|---:|---:|---:|\n",
     );
     for c in &r.layer_costs {
         let share = full.map_or(String::new(), |f| format!("{:.0}%", 100.0 * c.cost_us / f));
@@ -194,12 +194,12 @@ fn targets(r: &Report) -> String {
         }
         _ => t.push_str("- Warm full isolation within 2× of bare fork+exec: not measured.\n"),
     }
-    match (r.median("gauntlet_cold_exec"), r.median("peer_bwrap")) {
+    match (r.median("gauntlet_run"), r.median("peer_bwrap")) {
         (Some(c), Some(bw)) => {
             let ok = if c <= 0.5 * bw { "met" } else { "not met" };
             let _ = writeln!(
                 t,
-                "- Cold start at most half of bwrap's median: **{ok}** ({} vs {}, {:.2}× bwrap).",
+                "- Cold start (`ProcessSandbox::run`) at most half of bwrap's median: **{ok}** ({} vs {}, {:.2}× bwrap).",
                 time(c),
                 time(bw),
                 c / bw
@@ -219,11 +219,11 @@ pub fn markdown(r: &Report) -> String {
         "Method: {}. {} samples per subject, {} warm-up rounds. Ratios are medians over the bare fork+exec median.\n",
         r.method, r.samples_per_subject, r.warmup_rounds
     );
-    m.push_str("\"Cold\" is `gauntlet exec --json -- true` as a separate process (nothing process-global is warm: no netns pool, no probe cache). \"Warm\" is `ProcessSandbox::run` in one process, reused across runs.\n\n");
+    m.push_str("\"Warm\" is `ProcessPool::run`: a sandbox parked ahead of need (namespaces, root, run cgroup, rlimits, Landlock and seccomp all applied, the plugin stopped right before `execve`) is handed its arguments; each run still gets a sandbox of its own, and the pool refills in the background. \"Cold\" is `ProcessSandbox::run`: every namespace, the root, the cgroup and the filters are made for the run (only the compiled filter and a spare network namespace are process-wide). \"CLI\" is `gauntlet exec --json -- true` as a separate process: nothing process-global is warm, and the time includes starting the gauntlet binary itself.\n\n");
     m.push_str(&table(r));
     m.push_str("\n## Targets\n\n");
     m.push_str(&targets(r));
-    m.push_str("\n## What each layer costs\n\nThe warm full sandbox's median minus the median of the warm sandbox with exactly that one protection removed. A difference smaller than the spread above is noise; a negative one means removing the layer did not make starts faster in this run.\n\n");
+    m.push_str("\n## What each layer costs\n\nThe cold full sandbox's median minus the median of the cold sandbox with exactly that one protection removed. A difference smaller than the spread above is noise; a negative one means removing the layer did not make starts faster in this run.\n\n");
     m.push_str(&layer_table(r));
     m
 }

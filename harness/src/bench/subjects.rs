@@ -78,21 +78,22 @@ pub fn all(ctx: &Context) -> Result<Vec<Subject>, String> {
             t.clone(),
             vec![],
         ),
-        cold_exec(ctx),
-        warm(
-            "gauntlet_warm",
-            "Gauntlet warm (in-process, full)",
+        pooled(t)?,
+        per_run(
+            "gauntlet_run",
+            "Gauntlet cold (ProcessSandbox::run, full)",
             Weakening::default(),
             None,
             t,
         ),
+        cold_exec(ctx),
     ];
     for &w in LAYERS {
         // SAFETY: not memory safety: the program run is `true`, a trusted system binary.
         let weaken = unsafe { Weakening::remove_protections([w]) };
-        let id = format!("gauntlet_warm_without_{}", w.name());
-        let label = format!("Gauntlet warm, {} (one layer removed)", w.name());
-        v.push(warm(&id, &label, weaken, Some(w), t));
+        let id = format!("gauntlet_run_without_{}", w.name());
+        let label = format!("Gauntlet cold, {} (one layer removed)", w.name());
+        v.push(per_run(&id, &label, weaken, Some(w), t));
     }
     let peers: [(&str, &str, Vec<&str>); 4] = [
         (
@@ -221,7 +222,7 @@ fn cold_exec(ctx: &Context) -> Subject {
     });
     Subject {
         id: "gauntlet_cold_exec".into(),
-        label: "Gauntlet cold (gauntlet exec)".into(),
+        label: "Gauntlet CLI (gauntlet exec, a new process)".into(),
         group: Group::Gauntlet,
         command,
         without: None,
@@ -229,8 +230,38 @@ fn cold_exec(ctx: &Context) -> Subject {
     }
 }
 
-/// `ProcessSandbox::run` in this process, the sandbox value reused across samples.
-fn warm(id: &str, label: &str, weaken: Weakening, without: Option<Weaken>, prog: &Path) -> Subject {
+/// `ProcessPool::run`: a parked sandbox (namespaces, root, cgroup, every filter already applied) is
+/// handed the program's arguments; the pool refills itself in the background.
+fn pooled(prog: &Path) -> Result<Subject, String> {
+    let pool = ProcessSandbox::new(ProcessOptions::default())
+        .pool(&Policy::default(), prog, 1)
+        .map_err(|e| format!("cannot make a process pool: {e}"))?;
+    let command = format!("ProcessPool::run({})", prog.display());
+    let sampler: Sampler = Box::new(move || {
+        let started = Instant::now();
+        let outcome = pool.run(&[]).map_err(|e| e.to_string())?;
+        let took = started.elapsed();
+        check(&outcome).map(|()| took)
+    });
+    Ok(Subject {
+        id: "gauntlet_warm".into(),
+        label: "Gauntlet warm (ProcessPool, parked sandbox)".into(),
+        group: Group::Gauntlet,
+        command,
+        without: None,
+        sampler: Some(sampler),
+    })
+}
+
+/// `ProcessSandbox::run` in this process: every namespace, the root, the cgroup and the filters are made
+/// for the run (the compiled filter and a spare network namespace are process-wide and reused).
+fn per_run(
+    id: &str,
+    label: &str,
+    weaken: Weakening,
+    without: Option<Weaken>,
+    prog: &Path,
+) -> Subject {
     let sandbox = ProcessSandbox::new(ProcessOptions {
         weaken,
         ..ProcessOptions::default()

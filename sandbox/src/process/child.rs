@@ -38,6 +38,8 @@ pub(crate) struct ChildFds {
     pub channel: Option<RawFd>,
     /// The run cgroup's self-join files (`CgroupManager::self_join_files`); -1 where unused.
     pub join: [RawFd; 4],
+    /// A parked run's launch pipe: the plugin waits there, every protection applied, for its arguments.
+    pub launch: Option<RawFd>,
 }
 
 type Step<T> = Result<T, (&'static str, io::Error)>;
@@ -79,9 +81,11 @@ fn stage_a(plan: &Plan, fds: ChildFds) -> Step<()> {
     if plan.close_fds {
         let netns = plan.join_netns.unwrap_or(fds.go);
         let channel = fds.channel.unwrap_or(fds.go);
+        let launch = fds.launch.unwrap_or(fds.go);
         let [j0, j1, j2, j3] = fds.join;
         sys::close_all_except(&[
-            fds.stdin, fds.stdout, fds.stderr, fds.status, fds.go, netns, channel, j0, j1, j2, j3,
+            fds.stdin, fds.stdout, fds.stderr, fds.status, fds.go, netns, channel, launch, j0, j1,
+            j2, j3,
         ])
         .at("close descriptors")?;
     }
@@ -96,8 +100,9 @@ fn stage_a(plan: &Plan, fds: ChildFds) -> Step<()> {
         sys::setns(fd, libc::CLONE_NEWNET).at("join the network namespace")?;
         if plan.close_fds {
             let channel = fds.channel.unwrap_or(fds.go);
+            let launch = fds.launch.unwrap_or(fds.go);
             sys::close_all_except(&[
-                fds.stdin, fds.stdout, fds.stderr, fds.status, fds.go, channel,
+                fds.stdin, fds.stdout, fds.stderr, fds.status, fds.go, channel, launch,
             ])
             .at("close descriptors")?;
         }
@@ -383,6 +388,11 @@ fn build_root(root: &RootPlan) -> Step<()> {
     Ok(())
 }
 
+/// Largest launch message (all arguments together).
+pub(crate) const MAX_LAUNCH: usize = 1 << 20;
+/// First byte of a launch message (so that a message with no arguments differs from none at all).
+pub(crate) const LAUNCH_TAG: u8 = b'L';
+
 /// The descriptor number the plugin finds the supervisor's message channel at, when it has one.
 pub const CHANNEL_FD: RawFd = 3;
 
@@ -401,6 +411,10 @@ fn stage_c(plan: &Plan, fds: ChildFds, status_fd: &mut RawFd) -> Step<Never> {
         Some(fd) => Some(sys::dup_cloexec_above(fd, 10).at("move the channel")?),
         None => None,
     };
+    let launch = match fds.launch {
+        Some(fd) => Some(sys::dup_cloexec_above(fd, 10).at("move the launch pipe")?),
+        None => None,
+    };
     sys::dup2(stdin, 0).at("set up stdin")?;
     sys::dup2(stdout, 1).at("set up stdout")?;
     sys::dup2(stderr, 2).at("set up stderr")?;
@@ -409,7 +423,8 @@ fn stage_c(plan: &Plan, fds: ChildFds, status_fd: &mut RawFd) -> Step<Never> {
     }
     if plan.close_fds {
         let keep = if channel.is_some() { CHANNEL_FD } else { 0 };
-        sys::close_all_except(&[0, 1, 2, keep, status]).at("close descriptors")?;
+        sys::close_all_except(&[0, 1, 2, keep, status, launch.unwrap_or(status)])
+            .at("close descriptors")?;
     } else {
         inherit_all_fds(status);
     }
@@ -450,10 +465,51 @@ fn stage_c(plan: &Plan, fds: ChildFds, status_fd: &mut RawFd) -> Step<Never> {
     if plan.drop_caps {
         sys::capset_zero().at("drop capabilities")?;
     }
-    let argv = sys::ptr_array(&plan.exec.argv);
+    let launched;
+    let argv = match launch {
+        Some(fd) => {
+            // Parked: every protection is on. Say so, then wait for the arguments.
+            report(status, "R\n");
+            launched = read_launch(fd, &plan.exec.argv[0]).at("read the launch message")?;
+            sys::close(fd);
+            sys::ptr_array(&launched)
+        }
+        None => sys::ptr_array(&plan.exec.argv),
+    };
     let envp = sys::ptr_array(&plan.exec.envp);
     let err = sys::execve(&plan.exec.path, &argv, &envp);
     Err(("exec", err))
+}
+
+/// A parked plugin's arguments: `LAUNCH_TAG`, then each argument NUL-terminated, until end of file
+/// (argv[0] is the program's).
+/// End of file before anything arrives means the pool was dropped: exit quietly.
+fn read_launch(fd: RawFd, argv0: &CStr) -> io::Result<Vec<CString>> {
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = sys::read_fd(fd, &mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        if bytes.len() + n > MAX_LAUNCH {
+            return Err(io::Error::other("launch message too long"));
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+    }
+    let Some((&tag, args)) = bytes.split_first() else {
+        sys::exit_now(0)
+    };
+    if tag != LAUNCH_TAG || args.last().is_some_and(|b| *b != 0) {
+        return Err(io::Error::other("malformed launch message"));
+    }
+    let mut argv = vec![argv0.to_owned()];
+    if let Some((_, args)) = args.split_last() {
+        for arg in args.split(|b| *b == 0) {
+            argv.push(CString::new(arg).map_err(|_| io::Error::other("NUL in an argument"))?);
+        }
+    }
+    Ok(argv)
 }
 
 /// For the `inherit-fds` weakening: every descriptor this process holds survives execve.

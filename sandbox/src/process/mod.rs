@@ -7,9 +7,11 @@
 
 mod cgroup;
 mod child;
+mod egress;
 mod fence;
 mod netpool;
 mod plan;
+mod pool;
 mod probe;
 pub mod seccomp;
 mod sys;
@@ -24,7 +26,9 @@ use std::time::{Duration, Instant};
 pub use cgroup::{leftover_run_cgroups, own_cgroups, start_time, OwnCgroups};
 use cgroup::{Cgroup, CgroupLimits, CgroupManager, CgroupStats};
 pub use child::CHANNEL_FD;
+pub use egress::EGRESS_SOCKET;
 pub use plan::resolve_program;
+pub use pool::ProcessPool;
 pub use probe::{doctor, LayerReport};
 pub use seccomp::ALWAYS_DENIED;
 
@@ -90,6 +94,10 @@ pub struct RunExtras<'a> {
     /// One end of a stream socket (or pipe) the plugin gets as descriptor 3 ([`CHANNEL_FD`]); the
     /// supervisor keeps the other end. Without it, the plugin has no descriptor above 2.
     pub channel: Option<std::os::fd::BorrowedFd<'a>>,
+    /// With `net.mode = "allow"`: the host path of the egress proxy's unix socket
+    /// (`supervisor::EgressProxy::socket_path`), bind-mounted at [`EGRESS_SOCKET`] in the plugin's root
+    /// and handed to the run's uid. Without it, `allow` reaches nothing (like `none`).
+    pub egress: Option<&'a Path>,
 }
 
 /// The process sandbox. Cheap to create; one value can run many plugins, also from several threads.
@@ -126,6 +134,23 @@ impl ProcessSandbox {
         args: &[OsString],
         extras: RunExtras<'_>,
     ) -> Result<Outcome, SandboxError> {
+        let setup = match self.setup(policy, program, args, extras)? {
+            Setup::Early(o) => return Ok(*o),
+            Setup::Ready(s) => s,
+        };
+        let result = spawn(&setup.plan, &self.opts, setup.cgroup.as_ref(), false)
+            .and_then(|sp| monitor(sp, &setup.plan, policy, &self.opts, setup.cgroup.as_ref()));
+        finish(setup, result)
+    }
+
+    /// Everything before the fork: the plan, the layer list, the run cgroup, a network namespace.
+    fn setup(
+        &self,
+        policy: &Policy,
+        program: &Path,
+        args: &[OsString],
+        extras: RunExtras<'_>,
+    ) -> Result<Setup, SandboxError> {
         static SEQ: AtomicU64 = AtomicU64::new(0);
         policy.validate()?;
         let program = resolve_program(program)?;
@@ -140,6 +165,11 @@ impl ProcessSandbox {
             landlock_ok: host.landlock_abi.is_ok(),
             seq: SEQ.fetch_add(1, Ordering::Relaxed),
         })?;
+        // net.mode = "allow": the egress proxy's socket in the root (see `egress.rs`).
+        let plan = match extras.egress {
+            Some(socket) => egress::attach(plan, policy, socket)?,
+            None => plan,
+        };
 
         let mut layers: Vec<String> = Vec::new();
         let mut missing: Vec<MissingLayer> = Vec::new();
@@ -261,7 +291,7 @@ impl ProcessSandbox {
             );
             o.layers = layers;
             o.layers_missing = missing;
-            return Ok(o);
+            return Ok(Setup::Early(Box::new(o)));
         }
 
         // Root lends the run a prepared network namespace; others create one inside the run's userns.
@@ -274,52 +304,99 @@ impl ProcessSandbox {
                 netns = Some(lease);
             }
         }
-        let result = supervise(&plan, policy, &self.opts, cgroup.as_ref());
-        if let Some(lease) = netns.as_mut().filter(|_| !plan.tree_kill) {
-            lease.discard();
-        }
-        drop(netns);
-        let mut outcome = result?;
-        match (cgroup, outcome.unreaped) {
-            (Some(cg), None) => {
+        Ok(Setup::Ready(Box::new(Prepared {
+            plan,
+            layers,
+            missing,
+            cgroup,
+            netns,
+            landlock_abi: host.landlock_abi.clone().ok(),
+        })))
+    }
+}
+
+/// What `ProcessSandbox::setup` made ready for one run.
+struct Prepared {
+    plan: plan::Plan,
+    layers: Vec<String>,
+    missing: Vec<MissingLayer>,
+    cgroup: Option<Cgroup>,
+    netns: Option<netpool::NetnsLease>,
+    landlock_abi: Option<i32>,
+}
+
+enum Setup {
+    /// The run ended before it started (`--require-all` with a layer missing).
+    Early(Box<Outcome>),
+    Ready(Box<Prepared>),
+}
+
+/// Releases what `setup` took and completes the Outcome's layer lists.
+fn finish(
+    setup: Box<Prepared>,
+    result: Result<Supervised, SandboxError>,
+) -> Result<Outcome, SandboxError> {
+    let Prepared {
+        plan,
+        mut layers,
+        mut missing,
+        cgroup,
+        mut netns,
+        landlock_abi,
+    } = *setup;
+    if let Some(lease) = netns.as_mut().filter(|_| !plan.tree_kill) {
+        lease.discard();
+    }
+    drop(netns);
+    let mut outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            if let Some(cg) = cgroup {
                 cg.kill_all();
                 let _ = cg.remove();
             }
-            (cg, Some(a)) => {
-                // Weakened: the run's leftovers keep running. Once they are all gone, the setup
-                // process exits; reap it then and remove the cgroup, so nothing outlives them.
-                std::thread::spawn(move || {
-                    let _ = sys::wait4(a);
-                    if let Some(cg) = cg {
-                        let _ = cg.remove();
-                    }
+            return Err(e);
+        }
+    };
+    match (cgroup, outcome.unreaped) {
+        (Some(cg), None) => {
+            cg.kill_all();
+            let _ = cg.remove();
+        }
+        (cg, Some(a)) => {
+            // Weakened: the run's leftovers keep running. Once they are all gone, the setup
+            // process exits; reap it then and remove the cgroup, so nothing outlives them.
+            std::thread::spawn(move || {
+                let _ = sys::wait4(a);
+                if let Some(cg) = cg {
+                    let _ = cg.remove();
+                }
+            });
+        }
+        (None, None) => {}
+    }
+    if let Some(l) = outcome.landlock_word.take() {
+        match l.as_str() {
+            "full" => layers.push("landlock".into()),
+            "partial" => {
+                layers.push("landlock".into());
+                missing.push(MissingLayer {
+                    layer: "landlock_full".into(),
+                    reason: format!(
+                        "kernel ABI {} enforces part of the rules",
+                        landlock_abi.unwrap_or(0)
+                    ),
                 });
             }
-            (None, None) => {}
+            _ => missing.push(MissingLayer {
+                layer: "landlock".into(),
+                reason: "not enforced by the kernel".into(),
+            }),
         }
-        if let Some(l) = outcome.landlock_word.take() {
-            match l.as_str() {
-                "full" => layers.push("landlock".into()),
-                "partial" => {
-                    layers.push("landlock".into());
-                    missing.push(MissingLayer {
-                        layer: "landlock_full".into(),
-                        reason: format!(
-                            "kernel ABI {} enforces part of the rules",
-                            host.landlock_abi.clone().unwrap_or(0)
-                        ),
-                    });
-                }
-                _ => missing.push(MissingLayer {
-                    layer: "landlock".into(),
-                    reason: "not enforced by the kernel".into(),
-                }),
-            }
-        }
-        outcome.outcome.layers = layers;
-        outcome.outcome.layers_missing = missing;
-        Ok(outcome.outcome)
     }
+    outcome.outcome.layers = layers;
+    outcome.outcome.layers_missing = missing;
+    Ok(outcome.outcome)
 }
 
 fn weakened_or(w: &Weakening, layer: &str, otherwise: impl FnOnce() -> String) -> String {
@@ -354,15 +431,36 @@ struct Capture {
     open: bool,
 }
 
-fn supervise(
+fn io_err(what: &'static str) -> impl Fn(std::io::Error) -> SandboxError {
+    move |e| SandboxError::new(what, SandboxErrorKind::Io(e))
+}
+
+/// A forked run, from the supervisor's side.
+struct Spawned {
+    a: libc::pid_t,
+    pidfd: OwnedFd,
+    out_r: OwnedFd,
+    err_r: OwnedFd,
+    status_r: OwnedFd,
+    /// Status bytes already read (a parked run's setup messages).
+    status_buf: Vec<u8>,
+    setup_error: Option<String>,
+    /// When the plugin was let go: the wall deadline counts from here.
+    start: Instant,
+    /// Parked runs: the pipe the plugin's arguments are sent through to start it.
+    launch_w: Option<OwnedFd>,
+    /// CPU time the run's cgroup had used before the plugin was let go (a parked run's setup).
+    cpu_base_ns: u64,
+}
+
+/// Forks the setup process. With `park`, the plugin stops right before `execve`, every protection
+/// applied, and waits for its arguments on a launch pipe (see `pool`).
+fn spawn(
     plan: &plan::Plan,
-    policy: &Policy,
     opts: &ProcessOptions,
     cgroup: Option<&Cgroup>,
-) -> Result<Supervised, SandboxError> {
-    fn io_err(what: &'static str) -> impl Fn(std::io::Error) -> SandboxError {
-        move |e| SandboxError::new(what, SandboxErrorKind::Io(e))
-    }
+    park: bool,
+) -> Result<Spawned, SandboxError> {
     let stdin: OwnedFd = match opts.stdin {
         StdinMode::Null => std::fs::File::open("/dev/null")
             .map_err(io_err("/dev/null"))?
@@ -374,6 +472,12 @@ fn supervise(
     let (err_r, err_w) = sys::pipe_cloexec().map_err(io_err("pipe"))?;
     let (status_r, status_w) = sys::pipe_cloexec().map_err(io_err("pipe"))?;
     let (go_r, go_w) = sys::pipe_cloexec().map_err(io_err("pipe"))?;
+    let (launch_r, launch_w) = if park {
+        let (r, w) = sys::pipe_cloexec().map_err(io_err("pipe"))?;
+        (Some(r), Some(w))
+    } else {
+        (None, None)
+    };
     // v1: the setup process moves itself in (cheap); otherwise the supervisor moves it (`add`).
     let join: Vec<OwnedFd> = match cgroup {
         Some(cg) => cg.self_join_files().unwrap_or_default(),
@@ -391,15 +495,15 @@ fn supervise(
         go: go_r.as_raw_fd(),
         channel: plan.channel,
         join: join_raw,
+        launch: launch_r.as_ref().map(|fd| fd.as_raw_fd()),
     };
-    let weaken = &opts.weaken;
     let start = Instant::now();
     let a = match sys::fork().map_err(io_err("fork"))? {
         sys::Forked::Child => child::run_a(plan, fds),
         sys::Forked::Parent(pid) => pid,
     };
     let self_joined = !join.is_empty();
-    drop((stdin, out_w, err_w, status_w, go_r, join));
+    drop((stdin, out_w, err_w, status_w, go_r, join, launch_r));
     let pidfd = sys::pidfd_open(a).map_err(io_err("pidfd_open"))?;
 
     let mut setup_error: Option<String> = None;
@@ -411,7 +515,46 @@ fn supervise(
     }
     let _ = sys::write_all(go_w.as_raw_fd(), b"g");
     drop(go_w);
+    Ok(Spawned {
+        a,
+        pidfd,
+        out_r,
+        err_r,
+        status_r,
+        status_buf: Vec::new(),
+        setup_error,
+        start,
+        launch_w,
+        cpu_base_ns: 0,
+    })
+}
 
+/// Watches a started run to its end: output, deadline, CPU limit, and the Outcome.
+fn monitor(
+    sp: Spawned,
+    plan: &plan::Plan,
+    policy: &Policy,
+    opts: &ProcessOptions,
+    cgroup: Option<&Cgroup>,
+) -> Result<Supervised, SandboxError> {
+    let Spawned {
+        a,
+        pidfd,
+        out_r,
+        err_r,
+        status_r,
+        status_buf,
+        setup_error,
+        start,
+        launch_w,
+        cpu_base_ns,
+    } = sp;
+    debug_assert!(
+        launch_w.is_none(),
+        "a parked run is launched before it is monitored"
+    );
+    drop(launch_w);
+    let weaken = &opts.weaken;
     for fd in [&out_r, &err_r, &status_r] {
         sys::set_nonblocking(fd.as_raw_fd()).map_err(io_err("pipe"))?;
     }
@@ -427,7 +570,7 @@ fn supervise(
             open: true,
         },
     ];
-    let mut status_buf: Vec<u8> = Vec::new();
+    let mut status_buf = status_buf;
     let mut status_open = true;
     let cap = if weaken.has(Weaken::NoOutputCap) {
         u64::MAX
@@ -467,7 +610,7 @@ fn supervise(
         }
         if killed_for.is_none() && cpu_poll {
             if let (Some(limit), Some(used)) = (cpu_limit_ns, cgroup.and_then(|c| c.cpu_ns())) {
-                if used >= limit {
+                if used.saturating_sub(cpu_base_ns) >= limit {
                     killed_for = Some(Limit::CpuTime);
                     kill_run(b_pid);
                 }
@@ -566,7 +709,8 @@ fn supervise(
         status_buf.extend_from_slice(b)
     });
     let msgs = parse_messages(&status_buf);
-    let stats = cgroup.map(|c| c.stats()).unwrap_or_default();
+    let mut stats = cgroup.map(|c| c.stats()).unwrap_or_default();
+    stats.cpu_ns = stats.cpu_ns.map(|ns| ns.saturating_sub(cpu_base_ns));
 
     let cpu_ms = stats.cpu_ns.map(|ns| ns / 1_000_000).unwrap_or_else(|| {
         let tv = |t: libc::timeval| t.tv_sec as u64 * 1000 + t.tv_usec as u64 / 1000;
@@ -687,6 +831,8 @@ struct Messages {
     child_status: Option<i32>,
     error: Option<String>,
     landlock: Option<String>,
+    /// A parked plugin has every protection applied and waits for its arguments.
+    ready: bool,
 }
 
 fn parse_messages(buf: &[u8]) -> Messages {
@@ -701,6 +847,7 @@ fn parse_messages(buf: &[u8]) -> Messages {
                 m.error.get_or_insert_with(|| rest.to_string());
             }
             "L" => m.landlock = Some(rest.to_string()),
+            "R" => m.ready = true,
             _ => {}
         }
     }
