@@ -98,7 +98,14 @@ pub struct RunExtras<'a> {
     /// (`supervisor::EgressProxy::socket_path`), bind-mounted at [`EGRESS_SOCKET`] in the plugin's root
     /// and handed to the run's uid. Without it, `allow` reaches nothing (like `none`).
     pub egress: Option<&'a Path>,
+    /// A descriptor that becomes readable when the caller wants the run stopped (the supervisor's
+    /// `StopToken`: a reload, a stop, a quarantine). The run is then killed like at a limit and ends
+    /// `killed` with signal 9, no `limit`, and the reason [`STOPPED_REASON`].
+    pub stop: Option<std::os::fd::BorrowedFd<'a>>,
 }
+
+/// The `reason` of a run stopped through [`RunExtras::stop`].
+pub const STOPPED_REASON: &str = "stopped by the supervisor";
 
 /// The process sandbox. Cheap to create; one value can run many plugins, also from several threads.
 #[derive(Clone, Debug, Default)]
@@ -134,12 +141,16 @@ impl ProcessSandbox {
         args: &[OsString],
         extras: RunExtras<'_>,
     ) -> Result<Outcome, SandboxError> {
+        let stop = extras.stop.map(|fd| fd.as_raw_fd());
         let setup = match self.setup(policy, program, args, extras)? {
             Setup::Early(o) => return Ok(*o),
             Setup::Ready(s) => s,
         };
-        let result = spawn(&setup.plan, &self.opts, setup.cgroup.as_ref(), false)
-            .and_then(|sp| monitor(sp, &setup.plan, policy, &self.opts, setup.cgroup.as_ref()));
+        let result =
+            spawn(&setup.plan, &self.opts, setup.cgroup.as_ref(), false).and_then(|mut sp| {
+                sp.stop = stop;
+                monitor(sp, &setup.plan, policy, &self.opts, setup.cgroup.as_ref())
+            });
         finish(setup, result)
     }
 
@@ -451,6 +462,8 @@ struct Spawned {
     launch_w: Option<OwnedFd>,
     /// CPU time the run's cgroup had used before the plugin was let go (a parked run's setup).
     cpu_base_ns: u64,
+    /// [`RunExtras::stop`]: readable when the caller wants the run stopped.
+    stop: Option<RawFd>,
 }
 
 /// Forks the setup process. With `park`, the plugin stops right before `execve`, every protection
@@ -526,6 +539,7 @@ fn spawn(
         start,
         launch_w,
         cpu_base_ns: 0,
+        stop: None,
     })
 }
 
@@ -548,6 +562,7 @@ fn monitor(
         start,
         launch_w,
         cpu_base_ns,
+        stop,
     } = sp;
     debug_assert!(
         launch_w.is_none(),
@@ -587,6 +602,9 @@ fn monitor(
     let mut killed_for: Option<Limit> = None;
     let mut b_pid: Option<libc::pid_t> = None;
     let mut chunk = vec![0u8; 64 * 1024];
+    // The caller's stop request: polled until it fires once.
+    let mut stop_armed = stop;
+    let mut stopped = false;
 
     let kill_run = |b: Option<libc::pid_t>| {
         if let Some(b) = b {
@@ -644,6 +662,11 @@ fn monitor(
             events: libc::POLLIN,
             revents: 0,
         });
+        pfds.push(libc::pollfd {
+            fd: stop_armed.unwrap_or(-1),
+            events: libc::POLLIN,
+            revents: 0,
+        });
         let ms = timeout.as_millis().clamp(1, 60_000) as i32;
         sys::poll(&mut pfds, ms).map_err(io_err("poll"))?;
 
@@ -678,9 +701,16 @@ fn monitor(
             }
             if b_pid.is_none() {
                 b_pid = msgs.b_pid;
-                if b_pid.is_some() && killed_for.is_some() {
+                if b_pid.is_some() && (killed_for.is_some() || stopped) {
                     kill_run(b_pid);
                 }
+            }
+        }
+        if stop_armed.is_some() && pfds[4].revents != 0 {
+            stop_armed = None;
+            stopped = true;
+            if killed_for.is_none() {
+                kill_run(b_pid);
             }
         }
         if pfds[0].revents != 0 {
@@ -738,6 +768,10 @@ fn monitor(
         outcome.status = Status::Killed;
         outcome.limit = Some(limit);
         outcome.signal = Some(libc::SIGKILL);
+    } else if stopped && !msgs.child_status.is_some_and(|st| libc::WIFEXITED(st)) {
+        outcome.status = Status::Killed;
+        outcome.signal = Some(libc::SIGKILL);
+        outcome.reason = Some(STOPPED_REASON.into());
     } else if let Some(e) = setup_error.or(msgs.error.clone()) {
         outcome.status = Status::Error;
         outcome.reason = Some(e);
