@@ -142,6 +142,26 @@ impl ProcessPool {
     pub fn parked(&self) -> usize {
         self.inner.lock().parked.len()
     }
+
+    /// Waits until at least one sandbox is parked (or `timeout` passes); true when one is. A caller
+    /// that starts runs faster than sandboxes can be prepared gets cold starts: this tells them apart.
+    pub fn wait_parked(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.inner.lock();
+        while st.parked.is_empty() && st.failed.is_none() && !st.closed {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            st = self
+                .inner
+                .changed
+                .wait_timeout(st, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        !st.parked.is_empty()
+    }
 }
 
 impl Drop for ProcessPool {
