@@ -12,4 +12,5 @@ pub mod mutants;
 pub mod oracles;
 pub mod report;
 pub mod runner;
+pub mod supervise_cmd;
 pub mod verdict;
