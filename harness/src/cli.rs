@@ -10,6 +10,13 @@
 //! contained in the `--baseline` results is now escaped or in error; 2 for bad input (an unknown
 //! category or weakening, an unreadable library or baseline); 3 for an internal error (the outer wall or
 //! the reports could not be made). `list` and `show` exit 0, or 2 for bad input.
+//!
+//! Exit codes of `gauntlet serve`: 0 when every plugin's run exited 0 (`once`) or after a clean shutdown
+//! on SIGINT/SIGTERM (`keep-running`); 1 when a `once` run did not exit 0; 2 for bad input (the config, a
+//! policy, a `--metrics` address that is not loopback); 3 when the supervisor failed (state directory,
+//! audit trail). `gauntlet audit verify`: 0 intact, 1 broken (`FILE:LINE: reason`), 2 bad input.
+//! `gauntlet quarantine list`: 0; `quarantine release ID`: 0 released, 1 not in quarantine; both 2 for a
+//! missing state directory. See `supervise_cmd.rs`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -67,6 +74,19 @@ pub enum Command {
     /// installed peer sandboxes and the wasm start paths, interleaved in one run; writes
     /// overhead.{json,md,svg}.
     Bench(BenchArgs),
+    /// Run the plugins of a config file under the supervisor: audit trail, quarantine, metrics,
+    /// restarts with back-off, reload on change or SIGHUP.
+    Serve(crate::supervise_cmd::ServeArgs),
+    /// Check an audit trail written by `gauntlet serve` (or a `Supervisor`).
+    Audit {
+        #[command(subcommand)]
+        cmd: crate::supervise_cmd::AuditCmd,
+    },
+    /// List the plugins in quarantine, or release one.
+    Quarantine {
+        #[command(subcommand)]
+        cmd: crate::supervise_cmd::QuarantineCmd,
+    },
     /// (internal) The inner side of the outer wall.
     #[command(name = "__wall", hide = true)]
     Wall {
@@ -260,6 +280,9 @@ pub fn main() -> ExitCode {
         Command::Mutants(args) => crate::commands::mutants(args, std::env::args_os().collect()),
         Command::Fuzz(args) => crate::fuzz_cmd::run(args),
         Command::Bench(args) => crate::bench::run(args),
+        Command::Serve(args) => crate::supervise_cmd::serve(args),
+        Command::Audit { cmd } => crate::supervise_cmd::audit(cmd),
+        Command::Quarantine { cmd } => crate::supervise_cmd::quarantine(cmd),
         Command::List { library } => crate::commands::list(library),
         Command::Show { id, library } => crate::commands::show(&id, library),
         Command::Wall { spec, rest } => crate::commands::inner(&spec, rest),
