@@ -11,6 +11,7 @@
 //! ```
 
 pub mod error;
+pub mod hostapi;
 pub mod outcome;
 pub mod policy;
 pub mod process;

@@ -155,3 +155,45 @@ fn weakened_bounds_clamp_instead_of_trapping() {
         .iter()
         .any(|m| m.layer == "host_api_bounds_checked"));
 }
+
+#[test]
+fn host_calls_are_reported_as_events() {
+    use gauntlet_sandbox::supervisor::{EventResult, Recorded};
+    use gauntlet_sandbox::wasm::{WasmOptions, WasmSandbox};
+    let wat = host_module(
+        &[data(1024, b"hello"), data(1100, b"key")],
+        "(drop (call $log (i32.const 1024) (i32.const 5)))
+         (drop (call $get (i32.const 1100) (i32.const 3) (i32.const 2000) (i32.const 10)))
+         (drop (call $put (i32.const 1100) (i32.const 300) (i32.const 0) (i32.const 1)))
+         (drop (call $put (i32.const 1100) (i32.const 3) (i32.const 1024) (i32.const 5)))
+         (drop (call $log (i32.const 65530) (i32.const 100)))",
+    );
+    let s = Scratch::new();
+    let module = s.file("module.wat", &wat);
+    let rec = std::sync::Arc::new(Recorded::default());
+    let o = WasmSandbox::new(WasmOptions::default())
+        .unwrap()
+        .with_events(rec.clone())
+        .run(&policy(), &module, &[])
+        .unwrap();
+    assert_eq!(o.trap.as_deref(), Some("host_api_misuse"), "{o:?}");
+    let events = rec.take();
+    let got: Vec<(&str, &EventResult)> =
+        events.iter().map(|e| (e.op.as_str(), &e.result)).collect();
+    assert_eq!(got.len(), 5, "{events:?}");
+    assert_eq!(got[0], ("log", &EventResult::Ok));
+    assert_eq!(events[0].args["bytes"], 5);
+    // Not found is a normal answer; an oversized key is a cap; a range outside memory an error.
+    assert_eq!(got[1], ("kv_get", &EventResult::Ok));
+    assert_eq!(events[1].args["status"], E_NOT_FOUND);
+    assert!(
+        matches!(got[2], ("kv_put", EventResult::Limit(_))),
+        "{events:?}"
+    );
+    assert_eq!(got[3], ("kv_put", &EventResult::Ok));
+    assert!(
+        matches!(got[4], ("log", EventResult::Error(m)) if m.contains("outside linear memory"))
+    );
+    // No payload bytes in any event.
+    assert!(!format!("{events:?}").contains("hello"));
+}

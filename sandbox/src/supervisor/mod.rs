@@ -2,6 +2,7 @@
 //! (audit trail, quarantine, metrics), gives process plugins a message channel and allow-listed egress.
 
 pub mod audit;
+pub mod channel;
 mod error;
 pub mod events;
 pub mod metrics;
@@ -9,6 +10,7 @@ pub mod quarantine;
 mod service;
 pub mod state;
 
+pub use channel::{ChannelLimits, ChannelReport, ChannelServer, ChannelStats};
 pub use error::{SupervisorError, SupervisorErrorKind};
 pub use events::{Event, EventResult, EventSink, NoEvents, Recorded};
 pub use metrics::Metrics;

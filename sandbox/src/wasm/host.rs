@@ -39,24 +39,19 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use serde_json::json;
 use wasmtime::{Caller, Extern, Linker, Memory};
 
 use super::{GuestError, RunState, Stop};
+use crate::hostapi::{self, ApiError};
+use crate::supervisor::events::EventResult;
 
 pub const MODULE: &str = "gauntlet_host_v1";
-/// Largest key, in bytes.
-pub const MAX_KEY: u32 = 256;
-/// Largest value, in bytes.
-pub const MAX_VALUE: u32 = 64 << 10;
-/// Most keys in one run's store.
-pub const MAX_ENTRIES: usize = 1024;
-/// Largest log line, in bytes (without the prefix).
-pub const MAX_LOG_LINE: u32 = 4 << 10;
-
-pub const E_NOT_FOUND: i32 = -1;
-pub const E_TOO_LARGE: i32 = -2;
-pub const E_FULL: i32 = -3;
-pub const E_BUFFER_TOO_SMALL: i32 = -4;
+// The caps and codes are the host API's, shared with the process message channel (`crate::hostapi`).
+pub use crate::hostapi::{
+    E_BUFFER_TOO_SMALL, E_FULL, E_NOT_FOUND, E_TOO_LARGE, MAX_ENTRIES, MAX_KEY, MAX_LOG_LINE,
+    MAX_VALUE,
+};
 
 /// WASI errnos.
 const ERRNO_FAULT: i32 = 21;
@@ -97,6 +92,27 @@ fn count(caller: &mut Caller<'_, RunState>) -> wasmtime::Result<()> {
     Ok(())
 }
 
+/// Reports one `gauntlet_host_v1` call to the run's event sink (nothing is built without one): the
+/// status it returned, or the trap that ended the guest.
+fn report(
+    caller: &Caller<'_, RunState>,
+    op: &str,
+    args: impl FnOnce() -> serde_json::Value,
+    r: &wasmtime::Result<i32>,
+) {
+    let events = &caller.data().events;
+    match r {
+        Ok(status) => events.emit_status(op, args, *status),
+        Err(e) => {
+            let result = match e.downcast_ref::<Stop>() {
+                Some(stop) => EventResult::Limit(stop.to_string()),
+                None => EventResult::Error(e.to_string()),
+            };
+            events.emit(op, args, result);
+        }
+    }
+}
+
 fn memory(caller: &mut Caller<'_, RunState>, func: &str) -> wasmtime::Result<Memory> {
     caller
         .get_export("memory")
@@ -135,13 +151,19 @@ fn range(
 }
 
 fn log(mut caller: Caller<'_, RunState>, ptr: i32, len: i32) -> wasmtime::Result<i32> {
-    count(&mut caller)?;
+    let r = log_call(&mut caller, ptr, len);
+    report(&caller, "log", || json!({ "bytes": len as u32 }), &r);
+    r
+}
+
+fn log_call(caller: &mut Caller<'_, RunState>, ptr: i32, len: i32) -> wasmtime::Result<i32> {
+    count(caller)?;
     let len = len as u32;
-    if len > MAX_LOG_LINE {
-        return Ok(E_TOO_LARGE);
+    if let Err(e) = hostapi::check_log(u64::from(len)) {
+        return Ok(e.code());
     }
-    let mem = memory(&mut caller, "log")?;
-    let (data, state) = mem.data_and_store_mut(&mut caller);
+    let mem = memory(caller, "log")?;
+    let (data, state) = mem.data_and_store_mut(caller);
     let r = range(state.bounds_checked, data.len(), ptr, len, "log", "message")?;
     state
         .output
@@ -157,21 +179,35 @@ fn kv_get(
     val_ptr: i32,
     val_cap: i32,
 ) -> wasmtime::Result<i32> {
-    count(&mut caller)?;
+    let r = kv_get_call(&mut caller, key_ptr, key_len, val_ptr, val_cap);
+    let args = || json!({ "key": key_len as u32, "cap": val_cap as u32 });
+    report(&caller, "kv_get", args, &r);
+    r
+}
+
+fn kv_get_call(
+    caller: &mut Caller<'_, RunState>,
+    key_ptr: i32,
+    key_len: i32,
+    val_ptr: i32,
+    val_cap: i32,
+) -> wasmtime::Result<i32> {
+    count(caller)?;
     let (key_len, val_cap) = (key_len as u32, val_cap as u32);
-    if key_len > MAX_KEY {
-        return Ok(E_TOO_LARGE);
+    if let Err(e) = hostapi::check_key(u64::from(key_len)) {
+        return Ok(e.code());
     }
-    let mem = memory(&mut caller, "kv_get")?;
-    let (data, state) = mem.data_and_store_mut(&mut caller);
+    let mem = memory(caller, "kv_get")?;
+    let (data, state) = mem.data_and_store_mut(caller);
     let checked = state.bounds_checked;
     let key = range(checked, data.len(), key_ptr, key_len, "kv_get", "key")?;
     let out = range(checked, data.len(), val_ptr, val_cap, "kv_get", "value")?;
-    let Some(value) = state.kv.get(&data[key]) else {
-        return Ok(E_NOT_FOUND);
+    let value = match state.kv.get(&data[key]) {
+        Ok(v) => v,
+        Err(e) => return Ok(e.code()),
     };
     if checked && value.len() > out.len() {
-        return Ok(E_BUFFER_TOO_SMALL);
+        return Ok(ApiError::BufferTooSmall.code());
     }
     let n = value.len().min(out.len());
     data[out.start..out.start + n].copy_from_slice(&value[..n]);
@@ -186,22 +222,35 @@ fn kv_put(
     val_ptr: i32,
     val_len: i32,
 ) -> wasmtime::Result<i32> {
-    count(&mut caller)?;
+    let r = kv_put_call(&mut caller, key_ptr, key_len, val_ptr, val_len);
+    let args = || json!({ "key": key_len as u32, "value": val_len as u32 });
+    report(&caller, "kv_put", args, &r);
+    r
+}
+
+fn kv_put_call(
+    caller: &mut Caller<'_, RunState>,
+    key_ptr: i32,
+    key_len: i32,
+    val_ptr: i32,
+    val_len: i32,
+) -> wasmtime::Result<i32> {
+    count(caller)?;
     let (key_len, val_len) = (key_len as u32, val_len as u32);
-    if key_len > MAX_KEY || val_len > MAX_VALUE {
-        return Ok(E_TOO_LARGE);
+    if let Err(e) =
+        hostapi::check_key(u64::from(key_len)).and(hostapi::check_value(u64::from(val_len)))
+    {
+        return Ok(e.code());
     }
-    let mem = memory(&mut caller, "kv_put")?;
-    let (data, state) = mem.data_and_store_mut(&mut caller);
+    let mem = memory(caller, "kv_put")?;
+    let (data, state) = mem.data_and_store_mut(caller);
     let checked = state.bounds_checked;
     let key = range(checked, data.len(), key_ptr, key_len, "kv_put", "key")?;
     let value = range(checked, data.len(), val_ptr, val_len, "kv_put", "value")?;
-    let key = &data[key];
-    if !state.kv.contains_key(key) && state.kv.len() >= MAX_ENTRIES {
-        return Ok(E_FULL);
+    match state.kv.put(&data[key], &data[value]) {
+        Ok(()) => Ok(0),
+        Err(e) => Ok(e.code()),
     }
-    state.kv.insert(key.to_vec(), data[value].to_vec());
-    Ok(0)
 }
 
 /// Reads `N` bytes at `at` of `data`, or `None` when outside.

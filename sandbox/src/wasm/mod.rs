@@ -31,7 +31,6 @@ mod limits;
 mod output;
 mod sys;
 
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -53,8 +52,10 @@ pub use host::{
 };
 
 use crate::error::{SandboxError, SandboxErrorKind};
+use crate::hostapi::{Events, KvStore};
 use crate::outcome::{Limit, MissingLayer, Outcome, Status, Usage};
 use crate::policy::Policy;
+use crate::supervisor::events::EventSink;
 use crate::weaken::{Weaken, Weakening};
 use engine::{one_line, EngineEntry, EngineKey, Source};
 use limits::StoreLimiter;
@@ -161,6 +162,8 @@ pub struct WasmSandbox {
     opts: WasmOptions,
     allocator: Allocator,
     disk_cache: Option<PathBuf>,
+    /// Where host API calls are reported (see `crate::hostapi::Events`).
+    events: Events,
 }
 
 impl WasmSandbox {
@@ -169,12 +172,19 @@ impl WasmSandbox {
             opts,
             allocator: Allocator::default(),
             disk_cache: None,
+            events: Events::default(),
         })
     }
 
     /// Chooses the instance allocator (default: pooling).
     pub fn with_allocator(mut self, allocator: Allocator) -> Self {
         self.allocator = allocator;
+        self
+    }
+
+    /// Reports every `gauntlet_host_v1` call (op, argument sizes, result) to `sink`.
+    pub fn with_events(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.events = Events::to(sink);
         self
     }
 
@@ -240,6 +250,7 @@ impl WasmSandbox {
                 ready,
                 disk_cache: self.disk_cache.clone(),
                 fallback: OnceLock::new(),
+                events: self.events.clone(),
             }),
         })
     }
@@ -468,6 +479,7 @@ struct PreparedInner {
     disk_cache: Option<PathBuf>,
     /// The same module on the on-demand engine, made the first time the pool is full.
     fallback: OnceLock<Result<Ready, String>>,
+    events: Events,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -583,7 +595,8 @@ impl Prepared {
             wasi,
             limiter,
             output,
-            kv: HashMap::new(),
+            kv: KvStore::new(),
+            events: p.events.clone(),
             host_calls: 0,
             max_host_calls: w.max_host_calls,
             bounds_checked: !weaken.has(Weaken::WasmHostApiNoBounds),
@@ -774,7 +787,9 @@ pub(crate) struct RunState {
     limiter: StoreLimiter,
     output: Output,
     /// The host API's key-value store, fresh for every run.
-    kv: HashMap<Vec<u8>, Vec<u8>>,
+    kv: KvStore,
+    /// Where host API calls are reported.
+    events: Events,
     host_calls: u64,
     max_host_calls: u64,
     bounds_checked: bool,

@@ -13,9 +13,6 @@ use wasmtime_wasi::p2::OutputStream;
 
 use super::Stop;
 
-/// Prefix of host-API log lines on stderr.
-pub(crate) const LOG_PREFIX: &[u8] = b"[plugin log] ";
-
 /// The output of one run.
 #[derive(Debug)]
 pub(crate) struct Output {
@@ -64,10 +61,7 @@ impl Output {
 
     /// Writes one host-API log line to stderr as `[plugin log] <line>\n`; `Err` when it does not fit.
     pub(crate) fn log_line(&mut self, line: &[u8]) -> Result<(), Stop> {
-        let mut bytes = Vec::with_capacity(LOG_PREFIX.len() + line.len() + 1);
-        bytes.extend_from_slice(LOG_PREFIX);
-        bytes.extend_from_slice(line);
-        bytes.push(b'\n');
+        let mut bytes = crate::hostapi::log_line(line);
         if let Some(cap) = self.cap {
             let room = cap.saturating_sub(self.held(&self.stdout) + self.held(&self.stderr));
             if bytes.len() > room {
