@@ -238,3 +238,44 @@ fn once_mode_runs_once_and_notifies() {
     let notices: Vec<_> = rx.try_iter().collect();
     assert_eq!(notices.len(), 2, "{notices:?}");
 }
+
+#[test]
+fn a_stop_ends_a_running_wasm_module_spinning_or_sleeping() {
+    let dir = tempfile::tempdir().unwrap();
+    let sup = Supervisor::open(&dir.path().join("state"), None).unwrap();
+    let mut p = policy();
+    p.limits.wall_time = Dur(Duration::from_secs(120));
+    p.limits.cpu_time = Dur(Duration::from_secs(120));
+    // A module that calls the host API once (so the test sees it running), then spins or sleeps
+    // (a 100 s clock subscription through poll_oneoff).
+    let spin = "(drop (call $log (i32.const 0) (i32.const 2))) (loop $l (br $l))";
+    let sleep = r#"(drop (call $log (i32.const 0) (i32.const 2)))
+        (i64.store (i32.const 1048) (i64.const 100000000000))
+        (drop (call $poll (i32.const 1024) (i32.const 2048) (i32.const 1) (i32.const 2200)))"#;
+    for (id, body) in [("spin", spin), ("nap", sleep)] {
+        let wat = host_module("hi", body).replace(
+            "(memory (export \"memory\") 1)",
+            "(import \"wasi_snapshot_preview1\" \"poll_oneoff\" (func $poll (param i32 i32 i32 i32) (result i32)))\n  (memory (export \"memory\") 1)",
+        );
+        let module = write(dir.path(), &format!("{id}.wat"), &wat);
+        let s = spec(id, Program::Wasm(module), &[], p.clone());
+        let token = StopToken::new().unwrap();
+        let (sup2, t2) = (sup.clone(), token.clone());
+        let run = std::thread::spawn(move || sup2.run_stoppable(&s, &t2).unwrap());
+        let series = format!(r#"gauntlet_events_total{{plugin="{id}",op="log",result="ok"}}"#);
+        let deadline = Instant::now() + DEADLINE;
+        while sample(&parse_metrics(&sup.metrics().encode()), &series).is_none() {
+            assert!(Instant::now() < deadline, "{id} never started");
+            std::thread::sleep(Duration::from_millis(10)); // polling a condition, with a deadline
+        }
+        token.stop();
+        let o = run.join().unwrap();
+        assert_eq!(o.status, Status::Killed, "{id}: {o:?}");
+        assert_eq!(
+            o.reason.as_deref(),
+            Some("stopped by the supervisor"),
+            "{id}"
+        );
+        assert!(o.usage.wall_ms < 60_000, "{id}: {o:?}");
+    }
+}

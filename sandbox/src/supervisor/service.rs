@@ -25,9 +25,10 @@
 //! file, when watched) starts the next run at once with the new file; [`PluginHandle::stop`] ends the
 //! life cycle.
 //!
-//! Stopping or reloading while a run is in progress asks the run to stop through its [`StopToken`]; the
-//! backends do not take a stop request yet (see `STOP INTEGRATION POINT` below), so until they do the
-//! request takes effect when the current run ends (at the latest at its wall-time limit).
+//! Stopping or reloading while a run is in progress stops the run through its [`StopToken`]: the process
+//! backend polls its descriptor and kills the run; the wasm backend checks its flag at every epoch tick
+//! and while `poll_oneoff` sleeps. Either way the run ends `killed` with the reason
+//! `stopped by the supervisor`, which is neither a failure (for the back-off) nor a violation.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ffi::OsString;
@@ -561,8 +562,6 @@ impl Inner {
         let sandbox_err =
             |e| SupervisorError::new(&spec.id, SupervisorErrorKind::Sandbox(Box::new(e)));
         let events: Arc<dyn EventSink> = sink.clone();
-        // STOP INTEGRATION POINT (wasm): `Prepared::run` takes no stop request yet; when it does, pass
-        // `stop.flag()` (checked in the epoch callback). The process backend polls `stop.fd()`.
         match &spec.program {
             Program::Process(path) => {
                 let io = |what: &str, e: &dyn std::fmt::Display| {
@@ -612,11 +611,17 @@ impl Inner {
                 }
                 Ok(o)
             }
-            Program::Wasm(path) => WasmSandbox::new(self.wasm.clone())
-                .map_err(sandbox_err)?
-                .with_events(events)
-                .run(&spec.policy, path, &spec.args)
-                .map_err(sandbox_err),
+            Program::Wasm(path) => {
+                let mut sandbox = WasmSandbox::new(self.wasm.clone())
+                    .map_err(sandbox_err)?
+                    .with_events(events);
+                if let Some(t) = stop {
+                    sandbox = sandbox.with_stop(t.flag());
+                }
+                sandbox
+                    .run(&spec.policy, path, &spec.args)
+                    .map_err(sandbox_err)
+            }
         }
     }
 }

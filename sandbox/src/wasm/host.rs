@@ -315,11 +315,11 @@ fn poll_oneoff(
     };
     let left = state.deadline.saturating_duration_since(Instant::now());
     if shortest > left {
-        std::thread::sleep(left);
+        state.sleep(left)?;
         return Err(wasmtime::Error::new(Stop::WallTime));
     }
     if !shortest.is_zero() {
-        std::thread::sleep(shortest);
+        state.sleep(shortest)?;
     }
     // Report every descriptor subscription, or (when there are none) every clock that is now due.
     let mut out = 0u64;

@@ -34,6 +34,7 @@ mod sys;
 use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -164,6 +165,8 @@ pub struct WasmSandbox {
     disk_cache: Option<PathBuf>,
     /// Where host API calls are reported (see `crate::hostapi::Events`).
     events: Events,
+    /// Set by the caller to stop every run of this sandbox (see [`WasmSandbox::with_stop`]).
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl WasmSandbox {
@@ -173,12 +176,20 @@ impl WasmSandbox {
             allocator: Allocator::default(),
             disk_cache: None,
             events: Events::default(),
+            stop: None,
         })
     }
 
     /// Chooses the instance allocator (default: pooling).
     pub fn with_allocator(mut self, allocator: Allocator) -> Self {
         self.allocator = allocator;
+        self
+    }
+
+    /// Stops every run of this sandbox once `flag` is set: checked at every epoch tick and while
+    /// `poll_oneoff` sleeps; the run ends `killed` with the reason [`crate::process::STOPPED_REASON`].
+    pub fn with_stop(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.stop = Some(flag);
         self
     }
 
@@ -251,6 +262,7 @@ impl WasmSandbox {
                 disk_cache: self.disk_cache.clone(),
                 fallback: OnceLock::new(),
                 events: self.events.clone(),
+                stop: self.stop.clone(),
             }),
         })
     }
@@ -480,6 +492,7 @@ struct PreparedInner {
     /// The same module on the on-demand engine, made the first time the pool is full.
     fallback: OnceLock<Result<Ready, String>>,
     events: Events,
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -597,6 +610,7 @@ impl Prepared {
             output,
             kv: KvStore::new(),
             events: p.events.clone(),
+            stop: p.stop.clone(),
             host_calls: 0,
             max_host_calls: w.max_host_calls,
             bounds_checked: !weaken.has(Weaken::WasmHostApiNoBounds),
@@ -702,6 +716,10 @@ impl Prepared {
                 o.trap = Some("host_error".into());
                 o.reason = Some(reason);
             }
+            End::Stopped => {
+                o.status = Status::Killed;
+                o.reason = Some(crate::process::STOPPED_REASON.into());
+            }
             End::Error(reason) => {
                 o.status = Status::Error;
                 o.reason = Some(reason);
@@ -790,6 +808,8 @@ pub(crate) struct RunState {
     kv: KvStore,
     /// Where host API calls are reported.
     events: Events,
+    /// The caller's stop request.
+    stop: Option<Arc<AtomicBool>>,
     host_calls: u64,
     max_host_calls: u64,
     bounds_checked: bool,
@@ -801,6 +821,9 @@ pub(crate) struct RunState {
 impl RunState {
     /// The checks of every epoch tick: the wall deadline and the host-call cap.
     fn check(&self) -> wasmtime::Result<()> {
+        if self.stopped() {
+            return Err(wasmtime::Error::new(Stop::Stopped));
+        }
         if Instant::now() >= self.deadline {
             return Err(wasmtime::Error::new(Stop::WallTime));
         }
@@ -814,12 +837,38 @@ impl RunState {
     }
 }
 
+impl RunState {
+    /// Whether the caller asked the run to stop.
+    fn stopped(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+    }
+
+    /// Sleeps `d` in short slices; `Err(Stop::Stopped)` as soon as the caller asks the run to stop.
+    pub(crate) fn sleep(&self, d: Duration) -> wasmtime::Result<()> {
+        let end = Instant::now() + d;
+        loop {
+            if self.stopped() {
+                return Err(wasmtime::Error::new(Stop::Stopped));
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(());
+            }
+            std::thread::sleep(left.min(Duration::from_millis(20)));
+        }
+    }
+}
+
 /// Why the host stopped a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Stop {
     WallTime,
     Output,
     HostCalls,
+    /// The caller asked the run to stop (`WasmSandbox::with_stop`).
+    Stopped,
 }
 
 impl std::fmt::Display for Stop {
@@ -828,6 +877,7 @@ impl std::fmt::Display for Stop {
             Stop::WallTime => "wall-time limit reached",
             Stop::Output => "output limit reached",
             Stop::HostCalls => "host call limit reached (wasm.max_host_calls)",
+            Stop::Stopped => crate::process::STOPPED_REASON,
         })
     }
 }
@@ -855,6 +905,8 @@ enum End {
     Other(String),
     /// The sandbox failed.
     Error(String),
+    /// The caller stopped the run.
+    Stopped,
 }
 
 impl End {
@@ -867,6 +919,7 @@ impl End {
                 Stop::WallTime => End::Limit(Limit::WallTime, Some("interrupt")),
                 Stop::Output => End::Limit(Limit::Output, None),
                 Stop::HostCalls => End::Trap("host_call_limit".into(), Some(stop.to_string())),
+                Stop::Stopped => End::Stopped,
             };
         }
         if let Some(g) = e.downcast_ref::<GuestError>() {
