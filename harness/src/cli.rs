@@ -207,9 +207,13 @@ pub struct ExecArgs {
     /// stdout + stderr bytes kept before the run is killed.
     #[arg(long, value_name = "SIZE")]
     pub output: Option<Size>,
-    /// Network reach.
-    #[arg(long, value_name = "none|loopback")]
+    /// Network reach. `allow`: no route out but the egress proxy, which lets through only `--allow`.
+    #[arg(long, value_name = "none|loopback|allow")]
     pub net: Option<NetMode>,
+    /// With `--net allow`: a destination the plugin may reach through the proxy (repeatable), e.g.
+    /// `127.0.0.1:8080`, `[::1]:443`, `api.example.com:443` (names are resolved once, at start).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub allow: Vec<String>,
     /// Host path visible read-only (repeatable).
     #[arg(long, value_name = "PATH")]
     pub ro: Vec<PathBuf>,

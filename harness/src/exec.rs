@@ -3,9 +3,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use gauntlet_sandbox::policy::{Overrides, Policy};
-use gauntlet_sandbox::process::{ProcessOptions, ProcessSandbox, StdinMode};
+use gauntlet_sandbox::policy::{NetMode, Overrides, Policy};
+use gauntlet_sandbox::process::{ProcessOptions, ProcessSandbox, RunExtras, StdinMode};
+use gauntlet_sandbox::supervisor::{EgressConfig, EgressError, EgressProxy, EventResult, Recorded};
 use gauntlet_sandbox::wasm::{WasmOptions, WasmSandbox};
 use gauntlet_sandbox::{Outcome, SandboxError, Weaken, Weakening};
 
@@ -29,6 +31,7 @@ pub fn effective_policy(args: &ExecArgs) -> Result<Policy, String> {
         pids: args.pids,
         output: args.output.map(|s| s.0),
         net: args.net,
+        allow: args.allow.clone(),
         ro: args.ro.clone(),
         rw: args.rw.clone(),
         env: args.env.clone(),
@@ -83,6 +86,19 @@ pub fn run(args: ExecArgs) -> ExitCode {
         Ok(w) => w,
         Err(e) => return bad_input(e),
     };
+    // net.mode = "allow" (process backend): this run's egress proxy, stopped once the run is over.
+    let egress = match args.backend {
+        BackendArg::Process => match start_egress(&policy, &weaken) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("gauntlet: {e}");
+                return ExitCode::from(EXIT_INTERNAL);
+            }
+        },
+        BackendArg::Wasm => None,
+    };
+    let egress_socket = egress.as_ref().map(|e| e.proxy.socket_path().to_path_buf());
+    let socket = egress_socket.as_deref();
     let result: Result<Outcome, SandboxError> = match args.backend {
         BackendArg::Process => {
             let opts = ProcessOptions {
@@ -94,13 +110,17 @@ pub fn run(args: ExecArgs) -> ExitCode {
                 },
                 weaken,
             };
-            ProcessSandbox::new(opts).run(&policy, &program, &rest)
+            let extras = RunExtras {
+                egress: socket,
+                ..RunExtras::default()
+            };
+            ProcessSandbox::new(opts).run_with(&policy, &program, &rest, extras)
         }
         BackendArg::Wasm => {
             WasmSandbox::new(WasmOptions { weaken }).and_then(|s| s.run(&policy, &program, &rest))
         }
     };
-    let outcome = match result {
+    let mut outcome = match result {
         Ok(o) => o,
         Err(e) if e.is_bad_input() => return bad_input(e),
         Err(e) => {
@@ -108,6 +128,9 @@ pub fn run(args: ExecArgs) -> ExitCode {
             return ExitCode::from(EXIT_INTERNAL);
         }
     };
+    if let Some(e) = egress {
+        finish_egress(e, &mut outcome);
+    }
     if args.json {
         let mut out = std::io::stdout().lock();
         let _ = serde_json::to_writer(&mut out, &outcome);
@@ -121,6 +144,65 @@ pub fn run(args: ExecArgs) -> ExitCode {
     let _ = err.write_all(&outcome.stderr);
     let _ = writeln!(err, "{}", outcome.summary());
     ExitCode::from(outcome.shell_exit_code().clamp(0, 255) as u8)
+}
+
+/// The egress proxy of one run, and the events it reports.
+struct Egress {
+    proxy: EgressProxy,
+    events: Arc<Recorded>,
+}
+
+/// Attempts through the proxy listed on the Outcome's stderr, at most; the rest are counted.
+const EGRESS_LINES: usize = 100;
+
+/// Starts the proxy when the policy says `net.mode = "allow"`.
+fn start_egress(policy: &Policy, weaken: &Weakening) -> Result<Option<Egress>, EgressError> {
+    if policy.net.mode != NetMode::Allow {
+        return Ok(None);
+    }
+    let events = Arc::new(Recorded::default());
+    let config = EgressConfig::from_policy(policy, weaken)?;
+    let proxy = EgressProxy::start(config, events.clone())?;
+    Ok(Some(Egress { proxy, events }))
+}
+
+/// Stops the proxy (every attempt has its event then) and appends one line per attempt to the
+/// Outcome's stderr: `gauntlet egress: http 127.0.0.1:8080 ok (up 5 B, down 5 B, 3 ms)`.
+fn finish_egress(mut e: Egress, outcome: &mut Outcome) {
+    if let Err(err) = e.proxy.stop() {
+        eprintln!("gauntlet: {err}");
+    }
+    let events = e.events.take();
+    let mut text = String::new();
+    for ev in events.iter().take(EGRESS_LINES) {
+        let a = &ev.args;
+        let word = |k: &str| a[k].as_str().unwrap_or("-").to_string();
+        let result = match &ev.result {
+            EventResult::Ok => match (a["error"].as_str(), a["closed"].as_str()) {
+                (Some(err), _) => format!("ok, not reached: {err}"),
+                (None, Some(why)) => format!("ok, closed: {why}"),
+                (None, None) => "ok".into(),
+            },
+            EventResult::Denied(r) => format!("denied: {r}"),
+            EventResult::Limit(r) => format!("limit: {r}"),
+            EventResult::Error(r) => format!("error: {r}"),
+        };
+        text.push_str(&format!(
+            "gauntlet egress: {} {} {result} (up {} B, down {} B, {} ms)\n",
+            word("proto"),
+            word("dest"),
+            a["bytes_up"],
+            a["bytes_down"],
+            a["duration_ms"]
+        ));
+    }
+    if events.len() > EGRESS_LINES {
+        text.push_str(&format!(
+            "gauntlet egress: {} more attempts\n",
+            events.len() - EGRESS_LINES
+        ));
+    }
+    outcome.stderr.extend_from_slice(text.as_bytes());
 }
 
 pub fn doctor(json: bool) -> ExitCode {

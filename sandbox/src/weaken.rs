@@ -33,6 +33,8 @@ pub enum Weaken {
     ProcSysWritable,
     NoNoNewPrivs,
     KeepCaps,
+    /// The egress proxy of `net.mode = "allow"` lets every destination through (no allowlist).
+    EgressOpen,
     // wasm backend
     WasmNoFuel,
     WasmNoEpoch,
@@ -65,6 +67,7 @@ impl Weaken {
         Weaken::ProcSysWritable,
         Weaken::NoNoNewPrivs,
         Weaken::KeepCaps,
+        Weaken::EgressOpen,
         Weaken::WasmNoFuel,
         Weaken::WasmNoEpoch,
         Weaken::WasmNoMemoryLimiter,

@@ -34,6 +34,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "dns_port",
     "unix_path",
     "abstract_name",
+    "allowed_port",
     "supervisor_pid",
     "runner_pid",
     "canary_fd",

@@ -97,7 +97,15 @@ pub fn effective(manifest_policy: &toml::Table, values: &BTreeMap<&'static str, 
 pub fn check(manifest_policy: &toml::Table) -> Result<(), (String, String)> {
     let values: BTreeMap<&'static str, String> = super::manifest::PLACEHOLDERS
         .iter()
-        .map(|p| (*p, format!("/gauntlet-check/{p}")))
+        .map(|p| {
+            // Ports stand in as a number, so that `allow = ["127.0.0.1:{allowed_port}"]` checks.
+            let v = if p.ends_with("_port") {
+                "9".to_string()
+            } else {
+                format!("/gauntlet-check/{p}")
+            };
+            (*p, v)
+        })
         .collect();
     let text = effective(manifest_policy, &values);
     Policy::from_toml_str(&text, None)

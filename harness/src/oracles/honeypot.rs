@@ -1,7 +1,13 @@
 //! Honeypot listeners on the host: per case TCP 127.0.0.1, TCP [::1], UDP 127.0.0.1, UDP DNS
 //! 127.0.0.1, a unix path socket and an abstract unix socket; per suite a DNS listener on 127.0.0.1:53
 //! when it can be bound (datagrams attributed to a case by its nonce). Any connection or datagram is an
-//! escape. One thread per case serves the listeners with `poll`; `stop` wakes it, it drains what is left
+//! escape.
+//!
+//! For `net.mode = "allow"` attacks, each case also has an *allowed* server, `{allowed_port}` on
+//! 127.0.0.1 and [::1] (connections there are not escapes: it is the destination the policy lists; it
+//! greets with `GAUNTLET-ALLOWED` and keeps what it gets for the canary oracle), and a honeypot on
+//! 127.0.0.2 at the same port (an escape: the allowed port on an address the policy does not list,
+//! which is what DNS rebinding or a sloppy allowlist would reach). One thread per case serves the listeners with `poll`; `stop` wakes it, it drains what is left
 //! and exits.
 
 use std::collections::BTreeMap;
@@ -32,6 +38,8 @@ pub struct Hit {
 pub struct HoneyLog {
     pub hits: Vec<Hit>,
     pub payload: Vec<u8>,
+    /// Connections to the allowed server (not escapes).
+    pub allowed: usize,
 }
 
 impl HoneyLog {
@@ -57,10 +65,14 @@ pub struct Addresses {
     pub dns_port: u16,
     pub unix_path: PathBuf,
     pub abstract_name: String,
+    /// The allowed server's port on 127.0.0.1 and [::1]; 127.0.0.2 on this port is a honeypot.
+    pub allowed_port: u16,
 }
 
 enum Listener {
     Tcp(&'static str, TcpListener),
+    /// The allowed server: its connections are counted, not hits.
+    Allowed(TcpListener),
     Udp(&'static str, UdpSocket),
     Unix(&'static str, UnixListener),
 }
@@ -68,7 +80,7 @@ enum Listener {
 impl Listener {
     fn fd(&self) -> BorrowedFd<'_> {
         match self {
-            Listener::Tcp(_, l) => l.as_fd(),
+            Listener::Tcp(_, l) | Listener::Allowed(l) => l.as_fd(),
             Listener::Udp(_, l) => l.as_fd(),
             Listener::Unix(_, l) => l.as_fd(),
         }
@@ -115,6 +127,7 @@ impl Honeypots {
         let abstract_name = format!("gauntlet-honey-{nonce}");
         let addr = std::os::unix::net::SocketAddr::from_abstract_name(abstract_name.as_bytes())?;
         let abs = UnixListener::bind_addr(&addr)?;
+        let (allowed4, allowed6, rebind) = allowed_listeners()?;
         let addresses = Addresses {
             tcp_port: tcp.local_addr()?.port(),
             tcp6_port: tcp6.local_addr()?.port(),
@@ -122,6 +135,7 @@ impl Honeypots {
             dns_port: dns.local_addr()?.port(),
             unix_path,
             abstract_name,
+            allowed_port: allowed4.local_addr()?.port(),
         };
         let listeners = vec![
             Listener::Tcp("tcp 127.0.0.1", tcp),
@@ -130,6 +144,9 @@ impl Honeypots {
             Listener::Udp("dns 127.0.0.1", dns),
             Listener::Unix("unix path", unix),
             Listener::Unix("unix abstract", abs),
+            Listener::Tcp("tcp 127.0.0.2 (the allowed port)", rebind),
+            Listener::Allowed(allowed4),
+            Listener::Allowed(allowed6),
         ];
         for l in &listeners {
             set_nonblocking(l.fd())?;
@@ -167,6 +184,24 @@ impl Drop for Honeypots {
         self.stop();
         let _ = std::fs::remove_file(&self.addresses.unix_path);
     }
+}
+
+/// The allowed server on 127.0.0.1:P and [::1]:P, and the honeypot on 127.0.0.2:P, for one port P
+/// free on all three.
+fn allowed_listeners() -> std::io::Result<(TcpListener, TcpListener, TcpListener)> {
+    let mut last = None;
+    for _ in 0..64 {
+        let v4 = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let port = v4.local_addr()?.port();
+        let pair = TcpListener::bind((Ipv6Addr::LOCALHOST, port))
+            .and_then(|v6| Ok((v6, TcpListener::bind((Ipv4Addr::new(127, 0, 0, 2), port))?)));
+        match pair {
+            Ok((v6, rebind)) => return Ok((v4, v6, rebind)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last
+        .unwrap_or_else(|| std::io::Error::other("no port free on 127.0.0.1, ::1 and 127.0.0.2")))
 }
 
 fn set_nonblocking(fd: BorrowedFd<'_>) -> std::io::Result<()> {
@@ -220,6 +255,18 @@ fn service(
     for l in listeners {
         loop {
             let accepted = match l {
+                Listener::Allowed(t) => match t.accept() {
+                    Ok((s, _)) => {
+                        use std::io::Write;
+                        lock(log).allowed += 1;
+                        if conns.len() < MAX_CONNS && set_nonblocking(s.as_fd()).is_ok() {
+                            let _ = (&s).write(b"GAUNTLET-ALLOWED\n");
+                            conns.push(("allowed", Conn::Tcp(s)));
+                        }
+                        continue;
+                    }
+                    Err(_) => break,
+                },
                 Listener::Tcp(name, t) => t.accept().map(|(s, _)| (*name, Conn::Tcp(s))),
                 Listener::Unix(name, u) => u.accept().map(|(s, _)| (*name, Conn::Unix(s))),
                 Listener::Udp(name, u) => match u.recv_from(buf) {

@@ -144,6 +144,7 @@ impl CaseDir {
             ("dns_port", a.dns_port.to_string()),
             ("unix_path", s(&a.unix_path)),
             ("abstract_name", a.abstract_name.clone()),
+            ("allowed_port", a.allowed_port.to_string()),
             ("supervisor_pid", "{supervisor_pid}".to_string()),
             ("runner_pid", runner_pid.to_string()),
             ("canary_fd", self.canary_fd.as_raw_fd().to_string()),

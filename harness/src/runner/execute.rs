@@ -308,6 +308,10 @@ fn expected_top_dirs(policy: &Policy, program: &Path) -> Vec<String> {
     let mut paths: Vec<PathBuf> = policy.effective_ro();
     paths.extend(policy.fs.rw.iter().cloned());
     paths.push(program.to_path_buf());
+    if policy.net.mode == gauntlet_sandbox::policy::NetMode::Allow {
+        // The egress proxy's socket, /run/gauntlet/egress.sock.
+        paths.push(gauntlet_sandbox::process::EGRESS_SOCKET.into());
+    }
     paths
         .iter()
         .filter_map(|p| {

@@ -527,6 +527,7 @@ impl Policy {
         if let Some(v) = o.net {
             self.net.mode = v;
         }
+        self.net.allow.extend(o.allow.iter().cloned());
         self.fs.ro.extend(o.ro.iter().cloned());
         self.fs.rw.extend(o.rw.iter().cloned());
         for (k, v) in &o.env {
@@ -546,6 +547,8 @@ pub struct Overrides {
     pub pids: Option<u32>,
     pub output: Option<u64>,
     pub net: Option<NetMode>,
+    /// `net.allow` entries, appended to the file's.
+    pub allow: Vec<String>,
     pub ro: Vec<PathBuf>,
     pub rw: Vec<PathBuf>,
     pub env: Vec<(String, String)>,

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod channel;
+pub mod egress;
 mod error;
 pub mod events;
 pub mod metrics;
@@ -11,6 +12,7 @@ mod service;
 pub mod state;
 
 pub use channel::{ChannelLimits, ChannelReport, ChannelServer, ChannelStats};
+pub use egress::{EgressConfig, EgressError, EgressErrorKind, EgressProxy};
 pub use error::{SupervisorError, SupervisorErrorKind};
 pub use events::{Event, EventResult, EventSink, NoEvents, Recorded};
 pub use metrics::Metrics;
