@@ -67,7 +67,7 @@ pub enum Command {
     /// Prove the suite can fail: run each weakened sandbox (one protection removed) against the attacks
     /// that claim to catch it, and print the mutation score. Exit 0 only when every mutant is caught.
     Mutants(MutantsArgs),
-    /// Fuzz one target (wasm, policy, hostapi, process) for a while; a failing input is saved to
+    /// Fuzz one target (wasm, policy, hostapi, process, channel) for a while; a failing input is saved to
     /// corpora/regressions/ and the command exits 1.
     Fuzz(crate::fuzz_cmd::FuzzArgs),
     /// Measure what isolation costs at start: bare fork+exec, Gauntlet cold and warm, each layer, the
@@ -232,6 +232,10 @@ pub struct ExecArgs {
     /// Pass the caller's stdin to the plugin (default: /dev/null).
     #[arg(long)]
     pub stdin: bool,
+    /// Serve the message channel (process backend): the plugin gets it at descriptor 3 and calls the
+    /// host API (log, kv_get, kv_put) over it; see README "Message channel".
+    #[arg(long)]
+    pub channel: bool,
     /// DANGER: remove one protection (for testing the attack suite only). Repeatable.
     #[arg(long = "unsafe-weaken", value_name = "LAYER")]
     pub unsafe_weaken: Vec<String>,

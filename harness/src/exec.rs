@@ -1,15 +1,21 @@
 //! `gauntlet exec` and `gauntlet doctor`.
 
+use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Instant;
 
 use gauntlet_sandbox::policy::{NetMode, Overrides, Policy};
 use gauntlet_sandbox::process::{ProcessOptions, ProcessSandbox, RunExtras, StdinMode};
-use gauntlet_sandbox::supervisor::{EgressConfig, EgressError, EgressProxy, EventResult, Recorded};
+use gauntlet_sandbox::supervisor::channel::{ChannelLimits, ChannelServer, ChannelStats};
+use gauntlet_sandbox::supervisor::{
+    EgressConfig, EgressError, EgressProxy, EventResult, NoEvents, Recorded,
+};
 use gauntlet_sandbox::wasm::{WasmOptions, WasmSandbox};
-use gauntlet_sandbox::{Outcome, SandboxError, Weaken, Weakening};
+use gauntlet_sandbox::{Outcome, SandboxError, SandboxErrorKind, Weaken, Weakening};
 
 use crate::cli::{BackendArg, ExecArgs, EXIT_BAD_INPUT, EXIT_INTERNAL};
 
@@ -86,6 +92,10 @@ pub fn run(args: ExecArgs) -> ExitCode {
         Ok(w) => w,
         Err(e) => return bad_input(e),
     };
+    if args.channel && args.backend != BackendArg::Process {
+        return bad_input("--channel: only the process backend has a message channel (wasm plugins import gauntlet_host_v1)");
+    }
+    let mut channel = None;
     // net.mode = "allow" (process backend): this run's egress proxy, stopped once the run is over.
     let egress = match args.backend {
         BackendArg::Process => match start_egress(&policy, &weaken) {
@@ -110,11 +120,19 @@ pub fn run(args: ExecArgs) -> ExitCode {
                 },
                 weaken,
             };
-            let extras = RunExtras {
-                egress: socket,
-                ..RunExtras::default()
-            };
-            ProcessSandbox::new(opts).run_with(&policy, &program, &rest, extras)
+            let sandbox = ProcessSandbox::new(opts);
+            if args.channel {
+                run_with_channel(&sandbox, &policy, &program, &rest, socket).map(|(o, stats)| {
+                    channel = Some(stats);
+                    o
+                })
+            } else {
+                let extras = RunExtras {
+                    egress: socket,
+                    ..RunExtras::default()
+                };
+                sandbox.run_with(&policy, &program, &rest, extras)
+            }
         }
         BackendArg::Wasm => {
             WasmSandbox::new(WasmOptions { weaken }).and_then(|s| s.run(&policy, &program, &rest))
@@ -131,10 +149,20 @@ pub fn run(args: ExecArgs) -> ExitCode {
     if let Some(e) = egress {
         finish_egress(e, &mut outcome);
     }
+    let channel_line = channel.map(|s| {
+        format!(
+            "{}{}",
+            crate::oracles::channel::STATS_PREFIX,
+            serde_json::to_string(&s).unwrap_or_default()
+        )
+    });
     if args.json {
         let mut out = std::io::stdout().lock();
         let _ = serde_json::to_writer(&mut out, &outcome);
         let _ = writeln!(out);
+        if let Some(line) = &channel_line {
+            eprintln!("{line}");
+        }
         return ExitCode::SUCCESS;
     }
     let mut out = std::io::stdout().lock();
@@ -143,7 +171,40 @@ pub fn run(args: ExecArgs) -> ExitCode {
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(&outcome.stderr);
     let _ = writeln!(err, "{}", outcome.summary());
+    if let Some(line) = &channel_line {
+        let _ = writeln!(err, "{line}");
+    }
     ExitCode::from(outcome.shell_exit_code().clamp(0, 255) as u8)
+}
+
+/// One process run with a message channel at descriptor 3: the channel's requests count in
+/// `usage.host_calls`, its log lines end `stderr` (within `limits.output`), and its stats come back for
+/// the `gauntlet: channel: {json}` line on this process's own stderr (where the harness's `channel`
+/// oracle reads them, out of the plugin's reach).
+fn run_with_channel(
+    sandbox: &ProcessSandbox,
+    policy: &Policy,
+    program: &Path,
+    args: &[OsString],
+    egress: Option<&Path>,
+) -> Result<(Outcome, ChannelStats), SandboxError> {
+    let setup = |e: gauntlet_sandbox::supervisor::channel::ChannelError| {
+        SandboxError::new("message channel", SandboxErrorKind::Setup(e.to_string()))
+    };
+    let limits = ChannelLimits::from_policy(policy, Instant::now());
+    let (server, plugin_end) = ChannelServer::start(limits, Arc::new(NoEvents)).map_err(setup)?;
+    let extras = RunExtras {
+        channel: Some(plugin_end.as_fd()),
+        egress,
+        ..RunExtras::default()
+    };
+    let result = sandbox.run_with(policy, program, args, extras);
+    // The run is over: the last copy of the plugin's end goes, and the server serves what is left.
+    drop(plugin_end);
+    let report = server.finish().map_err(setup)?;
+    let mut outcome = result?;
+    report.apply(&mut outcome, policy.limits.output.0);
+    Ok((outcome, report.stats))
 }
 
 /// The egress proxy of one run, and the events it reports.

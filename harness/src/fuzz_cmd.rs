@@ -16,7 +16,7 @@ use crate::fuzzing::{campaign, CampaignConfig, FuzzEnv, FuzzError, Target};
 /// Arguments of `gauntlet fuzz`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct FuzzArgs {
-    /// What to fuzz: wasm, policy, hostapi or process.
+    /// What to fuzz: wasm, policy, hostapi, process or channel.
     #[arg(long, value_name = "T")]
     pub target: String,
     /// How long to run, e.g. 10s, 5m.

@@ -39,6 +39,11 @@ fn hostapi_oracle_holds_on_fixed_seeds() {
 }
 
 #[test]
+fn channel_oracle_holds_on_fixed_seeds() {
+    test_n_times(Target::Channel, 60, 1024);
+}
+
+#[test]
 fn process_oracle_holds_on_fixed_seeds() {
     test_n_times(Target::Process, 20, 512);
 }

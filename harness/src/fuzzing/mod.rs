@@ -13,6 +13,7 @@
 //! every byte string is a valid input.
 
 pub mod campaign;
+pub mod channel;
 pub mod hostapi;
 pub mod policy;
 pub mod process;
@@ -40,6 +41,8 @@ pub enum Target {
     HostApi,
     /// Sequences of raw system calls in the process sandbox.
     Process,
+    /// Byte streams through the process message channel's server.
+    Channel,
 }
 
 impl Target {
@@ -49,6 +52,7 @@ impl Target {
         Target::Policy,
         Target::HostApi,
         Target::Process,
+        Target::Channel,
     ];
 
     /// The name used on the command line and in regression file names.
@@ -58,6 +62,7 @@ impl Target {
             Target::Policy => "policy",
             Target::HostApi => "hostapi",
             Target::Process => "process",
+            Target::Channel => "channel",
         }
     }
 
@@ -76,7 +81,7 @@ impl std::fmt::Display for Target {
 /// Errors of the fuzzing machinery itself (never of the code under test: those are oracle panics).
 #[derive(Debug, thiserror::Error)]
 pub enum FuzzError {
-    #[error("{0:?} is not a fuzz target (wasm, policy, hostapi, process)")]
+    #[error("{0:?} is not a fuzz target (wasm, policy, hostapi, process, channel)")]
     UnknownTarget(String),
     #[error("cannot build the syscall interpreter: {0}")]
     Build(String),
@@ -118,6 +123,7 @@ pub fn run_target(target: Target, data: &[u8], env: &FuzzEnv) -> Result<(), Fuzz
         }
         Target::HostApi => hostapi::hostapi_oracle(data, env),
         Target::Process => process::process_oracle(data, env),
+        Target::Channel => channel::channel_oracle(data, env),
     }
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{LibraryError, LibraryErrorKind};
 use super::policy;
+use crate::oracles::channel::{closed_from_name, ChannelExpect};
 use crate::oracles::OracleKind;
 
 /// Categories of the process backend, plus `wasm`.
@@ -18,6 +19,7 @@ pub const CATEGORIES: &[&str] = &[
     "network",
     "signal",
     "info",
+    "channel",
     "wasm",
 ];
 
@@ -132,6 +134,8 @@ struct RawManifest {
     host_paths: Vec<String>,
     #[serde(default, rename = "static")]
     static_link: bool,
+    #[serde(default)]
+    channel: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -140,6 +144,17 @@ struct RawExpect {
     process: Option<String>,
     wasm: Option<String>,
     outcome: Option<RawOutcome>,
+    channel: Option<RawChannelExpect>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChannelExpect {
+    #[serde(default)]
+    min_errors: u64,
+    #[serde(default)]
+    min_limited: u64,
+    closed: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -193,6 +208,10 @@ pub struct Attack {
     pub expect_outcome: Option<OutcomeExpect>,
     pub host_paths: Vec<String>,
     pub static_link: bool,
+    /// Run with the process message channel (`gauntlet exec --channel`); judged by `channel` too.
+    pub channel: bool,
+    /// `[expect.channel]`, judged by the `channel` oracle.
+    pub expect_channel: Option<ChannelExpect>,
 }
 
 impl Attack {
@@ -375,6 +394,46 @@ fn validate(
             oracles.push(k);
         }
     }
+    if raw.channel && backends != [Backend::Process] {
+        return Err(bad(
+            "channel",
+            "only the process backend has a message channel (backends must be [\"process\"])"
+                .into(),
+        ));
+    }
+    if raw.channel && !oracles.contains(&OracleKind::Channel) {
+        oracles.push(OracleKind::Channel);
+    }
+    if !raw.channel && oracles.contains(&OracleKind::Channel) {
+        return Err(bad(
+            "oracles",
+            "the channel oracle judges only attacks with channel = true".into(),
+        ));
+    }
+    let expect_channel = match raw.expect.channel {
+        None => None,
+        Some(_) if !raw.channel => {
+            return Err(bad(
+                "expect.channel",
+                "needs channel = true".into(),
+            ))
+        }
+        Some(c) => Some(ChannelExpect {
+            min_errors: c.min_errors,
+            min_limited: c.min_limited,
+            closed: c
+                .closed
+                .map(|name| {
+                    closed_from_name(&name).ok_or_else(|| {
+                        bad(
+                            "expect.channel.closed",
+                            format!("{name:?} is not a close reason (eof, stopped, deadline, oversized_frame, request_cap, send_buffer_full, io)"),
+                        )
+                    })
+                })
+                .transpose()?,
+        }),
+    };
     let policy = raw.policy.unwrap_or_default();
     policy::check(&policy).map_err(|(field, msg)| bad(&format!("policy.{field}"), msg))?;
     let mut expect = BTreeMap::new();
@@ -416,6 +475,8 @@ fn validate(
         expect_outcome,
         host_paths: raw.host_paths,
         static_link: raw.static_link,
+        channel: raw.channel,
+        expect_channel,
     })
 }
 

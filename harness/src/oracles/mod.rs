@@ -5,6 +5,7 @@
 
 pub mod canary;
 pub mod census;
+pub mod channel;
 pub mod fswalk;
 pub mod health;
 pub mod honeypot;
@@ -33,6 +34,7 @@ pub enum OracleKind {
     Resources,
     #[serde(rename = "self")]
     SelfReport,
+    Channel,
     Health,
 }
 
@@ -46,6 +48,7 @@ impl OracleKind {
         OracleKind::Pstat,
         OracleKind::Resources,
         OracleKind::SelfReport,
+        OracleKind::Channel,
         OracleKind::Health,
     ];
 
@@ -59,6 +62,7 @@ impl OracleKind {
             OracleKind::Pstat => "pstat",
             OracleKind::Resources => "resources",
             OracleKind::SelfReport => "self",
+            OracleKind::Channel => "channel",
             OracleKind::Health => "health",
         }
     }

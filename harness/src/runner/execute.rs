@@ -20,6 +20,7 @@ use crate::library::policy::{effective, substitute};
 use crate::library::{Attack, Backend};
 use crate::oracles::canary::CanaryOracle;
 use crate::oracles::census::CensusOracle;
+use crate::oracles::channel::ChannelOracle;
 use crate::oracles::health::HealthOracle;
 use crate::oracles::honeypot::{HoneypotOracle, SuiteDns};
 use crate::oracles::hostfs::HostfsOracle;
@@ -167,6 +168,9 @@ fn run_in(
     for w in &ctx.weaken {
         cmd.arg("--unsafe-weaken").arg(w);
     }
+    if spec.attack.channel {
+        cmd.arg("--channel");
+    }
     cmd.arg("--")
         .arg(spec.program)
         .args(&args)
@@ -294,6 +298,11 @@ fn build_oracles(
                 expect: spec.attack.expect_outcome.clone(),
             }),
             OracleKind::SelfReport => Box::new(SelfReportOracle::new(&dir.nonce)),
+            OracleKind::Channel => Box::new(ChannelOracle::new(
+                policy.wasm.max_host_calls,
+                policy.limits.output.0,
+                spec.attack.expect_channel.clone(),
+            )),
             OracleKind::Health => continue,
         };
         v.push(o);
