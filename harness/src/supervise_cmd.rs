@@ -556,6 +556,9 @@ pub fn serve(args: ServeArgs) -> ExitCode {
                 last.insert(plugin, (o.status, o.exit_code));
                 write_metrics_file(&sup, args.metrics_file.as_deref());
             }
+            Msg::Notice(Notice::Reloaded { plugin, trigger }) => {
+                eprintln!("gauntlet: [{plugin}] reloaded ({trigger})");
+            }
             Msg::Notice(Notice::Finished { .. }) => finished += 1,
             Msg::Signal(Signal::SIGHUP) if mode == ModeArg::Once => {
                 eprintln!("gauntlet: SIGHUP: ignored in once mode");

@@ -362,6 +362,8 @@ fn serve_keeps_running_with_a_loopback_metrics_endpoint_and_stops_on_sigterm() {
     let pid = nix::unistd::Pid::from_raw(server.0.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
     wait_line("SIGHUP: reloading");
+    // The reload is recorded before the notice that prints this line.
+    wait_line("[loop] reloaded (requested)");
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     wait_line("stopping");
     let deadline = Instant::now() + DEADLINE;

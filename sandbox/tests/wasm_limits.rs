@@ -202,6 +202,37 @@ fn deep_recursion_traps_with_stack_overflow() {
 }
 
 #[test]
+fn deep_recursion_traps_on_the_callers_thread_and_on_a_worker() {
+    // A caller with a large stack runs the module on its own thread (the stack bounds it checks are
+    // read once per thread, so the later runs use the cached ones); one with a small stack hands it to
+    // a worker. Both must end in the trap, never in the host's guard page.
+    let wat = r#"(module
+      (func $down (param i64) (result i64)
+        (i64.add (call $down (i64.add (local.get 0) (i64.const 1))) (i64.const 1)))
+      (func (export "_start") (drop (call $down (i64.const 0)))))"#;
+    for thread_stack in [32 << 20, 256 << 10] {
+        let runs = std::thread::Builder::new()
+            .stack_size(thread_stack)
+            .spawn(move || {
+                let mut outcomes = Vec::new();
+                for stack in [64 << 10, 8 << 20, 64 << 10, 8 << 20] {
+                    let mut p = policy();
+                    p.wasm.max_stack = Size(stack);
+                    outcomes.push(run_wat(&p, wat, &[]));
+                }
+                outcomes
+            })
+            .expect("a test thread")
+            .join()
+            .expect("the runs return");
+        for o in runs {
+            assert_eq!(o.status, Status::Killed, "{o:?}");
+            assert_eq!(o.trap.as_deref(), Some("stack_overflow"), "{o:?}");
+        }
+    }
+}
+
+#[test]
 fn out_of_bounds_load_traps() {
     let wat = r#"(module (memory 1)
       (func (export "_start") (drop (i32.load (i32.const 65534)))))"#;

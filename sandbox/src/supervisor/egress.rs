@@ -365,22 +365,33 @@ impl Refusal {
     }
 }
 
-/// What the proxy lets through.
+/// What `net.allow` lets through: the one decision of both backends (this proxy for process plugins,
+/// the socket address check of wasm components, `crate::wasm`). Names are resolved once, in
+/// [`Allowlist::build`], and pinned for the allowlist's life.
 #[derive(Debug)]
-struct Rules {
+pub struct Allowlist {
     literal: BTreeSet<(IpAddr, u16)>,
     names: BTreeMap<String, BTreeSet<u16>>,
     pinned: BTreeMap<String, Vec<IpAddr>>,
     open: bool,
 }
 
-impl Rules {
+impl Allowlist {
+    /// The allowlist of a proxy configuration: its entries, with every listed name resolved now by
+    /// `resolve` and pinned to the unicast addresses it had.
+    pub fn of(
+        config: &EgressConfig,
+        resolve: &dyn Fn(&str) -> io::Result<Vec<IpAddr>>,
+    ) -> Allowlist {
+        Allowlist::build(&config.allow, config.open, resolve)
+    }
+
     fn build(
         allow: &[AllowEntry],
         open: bool,
         resolve: &dyn Fn(&str) -> io::Result<Vec<IpAddr>>,
-    ) -> Rules {
-        let mut rules = Rules {
+    ) -> Allowlist {
+        let mut rules = Allowlist {
             literal: BTreeSet::new(),
             names: BTreeMap::new(),
             pinned: BTreeMap::new(),
@@ -422,6 +433,27 @@ impl Rules {
             rules.pinned.insert(name.clone(), addrs);
         }
         rules
+    }
+
+    /// Whether a connect to `addr` (an address a socket API was given: no name, no parsing) is
+    /// allowed; `Err` says why not (never repeating more than the address). An IPv4-mapped IPv6
+    /// address counts as the IPv4 address it maps; `0.0.0.0`, `::`, multicast and broadcast are
+    /// refused even when listed.
+    pub fn check_addr(&self, addr: SocketAddr) -> Result<(), String> {
+        let dest = Dest {
+            host: Host::Ip(normalise(addr.ip())),
+            port: addr.port(),
+        };
+        match self.decide(&dest) {
+            Ok(_) => Ok(()),
+            Err(Refusal::Denied(r)) => Err(r),
+            Err(other) => Err(format!("{dest}: {other:?}")),
+        }
+    }
+
+    /// The names of `net.allow` and the addresses each was pinned to.
+    pub fn pinned(&self) -> &BTreeMap<String, Vec<IpAddr>> {
+        &self.pinned
     }
 
     /// The addresses to connect to for `dest`, or why not.
@@ -474,7 +506,7 @@ pub fn system_resolver(name: &str) -> io::Result<Vec<IpAddr>> {
 
 struct Shared {
     cfg: EgressConfig,
-    rules: Rules,
+    rules: Allowlist,
     sink: Arc<dyn EventSink>,
     stop: UnixStream,
     active: AtomicUsize,
@@ -519,7 +551,7 @@ impl EgressProxy {
                 EgressErrorKind::Invalid("max_conns must be ≥ 1 and max_header ≥ 64".into()),
             ));
         }
-        let rules = Rules::build(&config.allow, config.open, resolve);
+        let rules = Allowlist::of(&config, resolve);
         let dir = make_dir(&config.parent_dir)?;
         let socket = dir.join(SOCKET_NAME);
         let started = (|| {
@@ -1449,9 +1481,9 @@ mod tests {
         ));
     }
 
-    fn rules(allow: &[&str], resolve: &dyn Fn(&str) -> io::Result<Vec<IpAddr>>) -> Rules {
+    fn rules(allow: &[&str], resolve: &dyn Fn(&str) -> io::Result<Vec<IpAddr>>) -> Allowlist {
         let allow: Vec<AllowEntry> = allow.iter().map(|s| s.parse().unwrap()).collect();
-        Rules::build(&allow, false, resolve)
+        Allowlist::build(&allow, false, resolve)
     }
 
     #[test]
@@ -1502,6 +1534,29 @@ mod tests {
             r.decide(&d("other.example", 443)),
             Err(Refusal::Denied(_))
         ));
+    }
+
+    #[test]
+    fn socket_addresses_are_checked_like_literals() {
+        let r = rules(
+            &["svc.example:443", "127.0.0.1:8080", "0.0.0.0:80"],
+            &|_| Ok(vec!["10.1.2.3".parse().unwrap()]),
+        );
+        let ok = |s: &str| r.check_addr(s.parse().unwrap());
+        assert!(ok("127.0.0.1:8080").is_ok());
+        assert!(ok("[::ffff:127.0.0.1]:8080").is_ok());
+        assert!(ok("10.1.2.3:443").is_ok());
+        for denied in [
+            "127.0.0.1:8081",
+            "127.0.0.2:8080",
+            "10.1.2.3:80",
+            "0.0.0.0:80",
+            "[::]:8080",
+            "224.0.0.1:8080",
+            "127.0.0.1:0",
+        ] {
+            assert!(ok(denied).unwrap_err().contains(denied), "{denied}");
+        }
     }
 
     #[test]

@@ -795,6 +795,11 @@ pub enum Notice {
         plugin: String,
         record: Box<RunRecord>,
     },
+    /// The plugin was reloaded (its audit record is written); the next run uses the new program.
+    Reloaded {
+        plugin: String,
+        trigger: &'static str,
+    },
     Finished {
         plugin: String,
     },
@@ -1115,6 +1120,12 @@ fn life_cycle(sup: &Supervisor, sh: &Shared, spec: PluginSpec, opts: StartOption
                        "program_bytes": size, "program_sha256": sha}),
             ));
             let _ = inner.flush();
+            if let Some(n) = &opts.notify {
+                let _ = n.send(Notice::Reloaded {
+                    plugin: spec.id.clone(),
+                    trigger: why,
+                });
+            }
             start = Start::Reload;
             planned = Duration::ZERO;
             failures = 0;

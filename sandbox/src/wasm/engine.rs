@@ -105,6 +105,9 @@ pub(crate) fn config(key: EngineKey) -> Config {
         // Not used (runs are synchronous), but wasmtime requires it to be at least the wasm stack.
         .async_stack_size(key.max_stack + (1 << 20))
         .cranelift_opt_level(OptLevel::Speed)
+        // No wasm backtraces on traps: an `Outcome` keeps only the first line of an error, so the frame
+        // walk and symbol lookup that wasmtime would do at every trap and `proc_exit` are never seen.
+        .wasm_backtrace_max_frames(None)
         // Proposals whose resources the store limiter does not see, or that this backend does not
         // need, are off: shared memories and threads, GC heaps, stack switching, components.
         .wasm_threads(false)

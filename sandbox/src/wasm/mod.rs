@@ -18,9 +18,16 @@
 //! * **Capabilities are deny-by-default WASI**: only the policy's `fs.ro`/`fs.rw` directories are
 //!   preopened (at their host paths), no sockets, exactly `policy.env`, empty stdin, captured output.
 //! * **The host API** `gauntlet_host_v1` is documented in `host.rs`.
-//! * **Stack**: `Config::max_wasm_stack` is `wasm.max_stack`; each run executes on its own thread whose
-//!   stack is that plus [`HOST_STACK_HEADROOM`], so the wasm stack limit is always reached (a
-//!   `stack_overflow` trap) before the host thread's guard page.
+//! * **Stack**: `Config::max_wasm_stack` is `wasm.max_stack`; a run executes on a thread with at least
+//!   that plus [`HOST_STACK_HEADROOM`] of stack left, so the wasm stack limit is always reached (a
+//!   `stack_overflow` trap) before the host thread's guard page: the caller's own thread when it has
+//!   that much left (its stack bounds are read once per thread, `sys::stack_remaining`), else a
+//!   reused worker thread of that size.
+//! * **A pooled run does only per-run work**: a store, its WASI context (argv, env, captured output,
+//!   fresh random state and clock), limits, fuel and deadline, `InstancePre::instantiate`, `_start`
+//!   (resolved at preparation) and the `Outcome` (its layer list also decided at preparation). No
+//!   syscall of ours except opening the policy's preopens, no thread hand-off when the caller's stack
+//!   suffices, and no wasm backtrace walk on traps and exits (an `Outcome` never shows one).
 //!
 //! Everything a module does is an [`Outcome`]; `Err` is only bad input of the caller (a missing module
 //! or policy path, a non-UTF-8 argument) or a host that cannot create an engine.
@@ -38,7 +45,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use wasmtime::{ExternType, InstancePre, Linker, Module, Store, Trap, UpdateDeadline};
+use wasmtime::{
+    Extern, ExternType, Instance, InstancePre, Linker, Module, ModuleExport, Store, Trap,
+    TypedFunc, UpdateDeadline,
+};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::{FsPerms, HostMonotonicClock, I32Exit, WasiCtxBuilder};
@@ -333,6 +343,7 @@ impl WasmSandbox {
             };
         }
         ready.binary = Some(binary.into());
+        ready.layers = plan.layers(&ready, &self.opts.weaken);
         Ok(ready)
     }
 }
@@ -357,10 +368,14 @@ struct Ready {
     key: EngineKey,
     module: Module,
     pre: InstancePre<RunState>,
+    /// `_start`, resolved once (a lookup by index instead of by name at every run).
+    start: ModuleExport,
     source: Source,
     compile: Duration,
     /// The binary, kept for a fallback compile on the on-demand engine when the pool is full.
     binary: Option<Arc<[u8]>>,
+    /// `Outcome::layers` of a run on this engine (`Plan::layers`), decided once.
+    layers: Vec<String>,
 }
 
 impl Ready {
@@ -369,8 +384,10 @@ impl Ready {
         let (module, source, compile) = entry
             .module(binary, disk)
             .map_err(|e| Fail::Rejected(format!("invalid module: {e}")))?;
-        match module.get_export("_start") {
-            Some(ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => {}
+        let start = match module.get_export("_start") {
+            Some(ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => module
+                .get_export_index("_start")
+                .ok_or_else(|| Fail::Engine("`_start` has no export index".into()))?,
             Some(_) => {
                 return Err(Fail::Rejected(
                     "`_start` is not a function of type () -> ()".into(),
@@ -381,7 +398,7 @@ impl Ready {
                     "the module exports no `_start` function (not a WASI command module)".into(),
                 ))
             }
-        }
+        };
         let mut linker = Linker::new(&entry.engine);
         host::add_to_linker(&mut linker).map_err(|e| Fail::Engine(one_line(&e)))?;
         let pre = linker
@@ -392,6 +409,7 @@ impl Ready {
             key,
             module,
             pre,
+            start,
             source,
             compile: if source == Source::Compiled {
                 compile
@@ -399,6 +417,7 @@ impl Ready {
                 Duration::ZERO
             },
             binary: None,
+            layers: Vec::new(),
         })
     }
 }
@@ -552,16 +571,7 @@ impl Prepared {
         match self.attempt(ready, argv) {
             Attempt::Done(o) => *o,
             Attempt::PoolFull => {
-                let fallback = self.inner.fallback.get_or_init(|| {
-                    let binary = ready.binary.as_deref().unwrap_or_default();
-                    let key = EngineKey {
-                        allocator: Allocator::OnDemand,
-                        ..ready.key
-                    };
-                    Ready::new(key, binary, self.inner.disk_cache.as_deref()).map_err(|f| match f {
-                        Fail::Rejected(r) | Fail::Engine(r) => r,
-                    })
-                });
+                let fallback = self.inner.fallback.get_or_init(|| self.on_demand(ready));
                 match fallback {
                     Ok(r) => match self.attempt(r, argv) {
                         Attempt::Done(o) => *o,
@@ -571,6 +581,21 @@ impl Prepared {
                 }
             }
         }
+    }
+
+    /// The module on the on-demand engine, for runs that find the pool full.
+    fn on_demand(&self, ready: &Ready) -> Result<Ready, String> {
+        let binary = ready.binary.as_deref().unwrap_or_default();
+        let key = EngineKey {
+            allocator: Allocator::OnDemand,
+            ..ready.key
+        };
+        let mut r =
+            Ready::new(key, binary, self.inner.disk_cache.as_deref()).map_err(|f| match f {
+                Fail::Rejected(r) | Fail::Engine(r) => r,
+            })?;
+        r.layers = self.inner.plan.layers(&r, &self.inner.weaken);
+        Ok(r)
     }
 
     fn attempt(&self, ready: &Ready, argv: &[String]) -> Attempt {
@@ -639,7 +664,7 @@ impl Prepared {
         let mut rejected = None;
         if end.is_none() {
             end = Some(match ready.pre.instantiate(&mut store) {
-                Ok(instance) => match instance.get_typed_func::<(), ()>(&mut store, "_start") {
+                Ok(instance) => match start_func(&instance, &mut store, &ready.start) {
                     Ok(start) => match start.call(&mut store, ()) {
                         Ok(()) => End::Exit(0),
                         Err(e) => End::of(&e),
@@ -684,7 +709,7 @@ impl Prepared {
         o.stdout = stdout;
         o.stderr = stderr;
         o.output_truncated = truncated;
-        o.layers = p.plan.layers(ready, weaken);
+        o.layers = ready.layers.clone();
         o.layers_missing = p.plan.missing.clone();
         if let Some(reason) = rejected {
             o.status = Status::Rejected;
@@ -727,6 +752,19 @@ impl Prepared {
         }
         Attempt::Done(Box::new(o))
     }
+}
+
+/// The instance's `_start`, typed `() -> ()` (checked again here, cheaply, by `Func::typed`).
+fn start_func(
+    instance: &Instance,
+    store: &mut Store<RunState>,
+    start: &ModuleExport,
+) -> wasmtime::Result<TypedFunc<(), ()>> {
+    instance
+        .get_module_export(&mut *store, start)
+        .and_then(Extern::into_func)
+        .ok_or_else(|| wasmtime::Error::msg("failed to find function export `_start`"))?
+        .typed::<(), ()>(&*store)
 }
 
 enum Attempt {

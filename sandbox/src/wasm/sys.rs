@@ -15,10 +15,29 @@ pub(crate) fn deserialize_module(engine: &Engine, artifact: &[u8]) -> wasmtime::
 }
 
 /// Bytes of stack left below the current frame on this thread, when the thread's stack bounds can be
-/// read (`pthread_getattr_np`); `None` otherwise.
+/// read (`pthread_getattr_np`) and the frame lies within them; `None` otherwise (for example on a stack
+/// that some library switched to).
+///
+/// The bounds are read once per thread and kept in a thread-local: a thread's stack never moves, and
+/// for the main thread glibc finds them by parsing `/proc/self/maps`, which costs tens of microseconds
+/// (more than a whole pooled run) in a process with many mappings.
 pub(crate) fn stack_remaining() -> Option<usize> {
+    use std::cell::Cell;
+    // (low end, high end) of this thread's stack; (0, 0) until read (and read again after a failure).
+    thread_local!(static BOUNDS: Cell<(usize, usize)> = const { Cell::new((0, 0)) });
     let here = 0u8;
     let sp = std::ptr::addr_of!(here) as usize;
+    let (low, high) = BOUNDS.with(|b| {
+        if b.get() == (0, 0) {
+            b.set(stack_bounds().unwrap_or((0, 0)));
+        }
+        b.get()
+    });
+    (low..high).contains(&sp).then(|| sp - low)
+}
+
+/// `(low, high)` addresses of the current thread's stack, from `pthread_getattr_np`.
+fn stack_bounds() -> Option<(usize, usize)> {
     // SAFETY: `attr` is initialised by pthread_getattr_np before use and destroyed after; the out
     // pointers are valid locals.
     unsafe {
@@ -34,6 +53,7 @@ pub(crate) fn stack_remaining() -> Option<usize> {
             return None;
         }
         // The stack grows down from addr + size to addr (the low end, guard page above it).
-        sp.checked_sub(addr as usize)
+        let low = addr as usize;
+        Some((low, low.checked_add(size)?))
     }
 }
