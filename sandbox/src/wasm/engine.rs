@@ -134,6 +134,30 @@ pub(crate) fn config(key: EngineKey) -> Config {
     c
 }
 
+/// The engine for WASI 0.2 components (`super::component`) with this wasm stack limit: the settings of
+/// [`config`] on the on-demand allocator, plus the component model; runs are async (a component run
+/// is one future, so a guest blocked in a host call still ends at its wall deadline). Kept apart from
+/// the core-module engines, which stay synchronous and pooled. Made (with its ticker) on first use.
+pub(crate) fn component_engine(max_stack: usize) -> Result<Engine, String> {
+    static ENGINES: OnceLock<Mutex<HashMap<usize, Engine>>> = OnceLock::new();
+    let mut map = ENGINES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(e) = map.get(&max_stack) {
+        return Ok(e.clone());
+    }
+    let mut c = config(EngineKey {
+        allocator: Allocator::OnDemand,
+        max_stack,
+    });
+    c.wasm_component_model(true);
+    let engine = Engine::new(&c).map_err(|e| one_line(&e))?;
+    start_ticker(&engine);
+    map.insert(max_stack, engine.clone());
+    Ok(engine)
+}
+
 fn start_ticker(engine: &Engine) {
     let weak = engine.weak();
     let spawned = std::thread::Builder::new()

@@ -1,4 +1,5 @@
-//! The WebAssembly backend, on wasmtime: WASIp1 command modules (`_start`) under a [`Policy`].
+//! The WebAssembly backend, on wasmtime: WASIp1 command modules (`_start`) and WASI 0.2 command
+//! components (`component.rs`) under a [`Policy`].
 //!
 //! # Design
 //!
@@ -32,6 +33,7 @@
 //! Everything a module does is an [`Outcome`]; `Err` is only bad input of the caller (a missing module
 //! or policy path, a non-UTF-8 argument) or a host that cannot create an engine.
 
+mod component;
 mod engine;
 mod host;
 mod limits;
@@ -260,7 +262,19 @@ impl WasmSandbox {
         }
         let mut plan = Plan::new(&self.opts.weaken);
         let started = Instant::now();
-        let ready = self.load(policy, module, &mut plan);
+        let (ready, component) = match self.load(policy, module, &mut plan) {
+            Ok(Loaded::Module(r)) => (Ok(r), None),
+            // A component never reaches the core-module path (`Prepared::run` dispatches first).
+            Ok(Loaded::Component(c)) => (
+                Err(Box::new(Outcome::not_started(
+                    "wasm",
+                    Status::Rejected,
+                    "a component is not a core module",
+                ))),
+                Some(c),
+            ),
+            Err(o) => (Err(o), None),
+        };
         Ok(Prepared {
             inner: Arc::new(PreparedInner {
                 policy: policy.clone(),
@@ -269,6 +283,7 @@ impl WasmSandbox {
                 plan,
                 prepare_ms: started.elapsed().as_millis() as u64,
                 ready,
+                component,
                 disk_cache: self.disk_cache.clone(),
                 fallback: OnceLock::new(),
                 events: self.events.clone(),
@@ -278,7 +293,7 @@ impl WasmSandbox {
     }
 
     /// Everything about the module itself; `Err` is the `rejected` outcome.
-    fn load(&self, policy: &Policy, path: &Path, plan: &mut Plan) -> Result<Ready, Box<Outcome>> {
+    fn load(&self, policy: &Policy, path: &Path, plan: &mut Plan) -> Result<Loaded, Box<Outcome>> {
         let reject = |reason: String| {
             Err(Box::new(Outcome::not_started(
                 "wasm",
@@ -309,6 +324,11 @@ impl WasmSandbox {
                 ));
             }
         };
+        if component::is_component(&binary) {
+            let layers = plan.layers.clone();
+            return component::prepare(policy, &self.opts.weaken, &binary, layers)
+                .map(|c| Loaded::Component(Box::new(c)));
+        }
         let key = EngineKey {
             allocator: self.allocator,
             max_stack: policy.wasm.max_stack.0 as usize,
@@ -344,8 +364,14 @@ impl WasmSandbox {
         }
         ready.binary = Some(binary.into());
         ready.layers = plan.layers(&ready, &self.opts.weaken);
-        Ok(ready)
+        Ok(Loaded::Module(ready))
     }
+}
+
+/// A program ready to run: a core module or a WASI 0.2 component.
+enum Loaded {
+    Module(Ready),
+    Component(Box<component::Program>),
 }
 
 fn fits_pool(policy: &Policy, module: &Module) -> bool {
@@ -507,6 +533,8 @@ struct PreparedInner {
     plan: Plan,
     prepare_ms: u64,
     ready: Result<Ready, Box<Outcome>>,
+    /// Set for a WASI 0.2 component (then `ready` is unused).
+    component: Option<Box<component::Program>>,
     disk_cache: Option<PathBuf>,
     /// The same module on the on-demand engine, made the first time the pool is full.
     fallback: OnceLock<Result<Ready, String>>,
@@ -526,6 +554,9 @@ impl std::fmt::Debug for Prepared {
 impl Prepared {
     /// The `rejected` outcome when the module cannot run, `None` when it can.
     pub fn rejection(&self) -> Option<&Outcome> {
+        if self.inner.component.is_some() {
+            return None;
+        }
         self.inner.ready.as_ref().err().map(|o| &**o)
     }
 
@@ -542,6 +573,10 @@ impl Prepared {
                 )
             })?;
             argv.push(s.to_string());
+        }
+        if let Some(c) = &self.inner.component {
+            // Runs on its own fiber stack (async engine): no stack check or worker thread.
+            return Ok(c.run(&self.inner, &argv));
         }
         let ready = match &self.inner.ready {
             Ok(r) => r,
@@ -785,6 +820,23 @@ fn wasi_ctx(
     output: &Output,
     started: Instant,
 ) -> Result<WasiP1Ctx, String> {
+    let mut b = wasi_builder(policy, weaken, argv, output, started)?;
+    let sockets = weaken.has(Weaken::WasmAllowSockets);
+    b.allow_tcp(sockets)
+        .allow_udp(sockets)
+        .allow_ip_name_lookup(sockets)
+        .socket_addr_check(move |_, _| Box::pin(async move { sockets }));
+    Ok(b.build_p1())
+}
+
+/// Everything of a guest's WASI context but its sockets (core modules and components alike).
+fn wasi_builder(
+    policy: &Policy,
+    weaken: &Weakening,
+    argv: &[String],
+    output: &Output,
+    started: Instant,
+) -> Result<WasiCtxBuilder, String> {
     let mut b = WasiCtxBuilder::new();
     let (stdout, stderr) = output.pipes();
     b.stdin(MemoryInputPipe::new(Vec::<u8>::new()))
@@ -814,12 +866,7 @@ fn wasi_ctx(
         b.preopened_dir("/", "/", FsPerms::ReadWrite)
             .map_err(|e| format!("cannot preopen /: {}", one_line(&e)))?;
     }
-    let sockets = weaken.has(Weaken::WasmAllowSockets);
-    b.allow_tcp(sockets)
-        .allow_udp(sockets)
-        .allow_ip_name_lookup(sockets)
-        .socket_addr_check(move |_, _| Box::pin(async move { sockets }));
-    Ok(b.build_p1())
+    Ok(b)
 }
 
 /// The guest's monotonic clock: nanoseconds since the run started (no host uptime leaks, and
