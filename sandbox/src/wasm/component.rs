@@ -494,39 +494,7 @@ fn outcome(
         o.reason = Some(reason);
         return o;
     }
-    let mut end = end;
-    if truncated && !matches!(end, End::Error(_)) {
-        end = End::Limit(Limit::Output, None);
-    }
-    match end {
-        End::Exit(code) => o.exit_code = Some(code),
-        End::Limit(limit, trap) => {
-            o.status = Status::Killed;
-            o.limit = Some(limit);
-            o.trap = trap.map(str::to_string);
-            if !o.usage.limits_hit.contains(&limit) {
-                o.usage.limits_hit.push(limit);
-            }
-        }
-        End::Trap(name, reason) => {
-            o.status = Status::Killed;
-            o.trap = Some(name);
-            o.reason = reason;
-        }
-        End::Other(reason) => {
-            o.status = Status::Killed;
-            o.trap = Some("host_error".into());
-            o.reason = Some(reason);
-        }
-        End::Stopped => {
-            o.status = Status::Killed;
-            o.reason = Some(crate::process::STOPPED_REASON.into());
-        }
-        End::Error(reason) => {
-            o.status = Status::Error;
-            o.reason = Some(reason);
-        }
-    }
+    end.apply(&mut o, truncated);
     o
 }
 

@@ -751,40 +751,7 @@ impl Prepared {
             o.reason = Some(reason);
             return Attempt::Done(Box::new(o));
         }
-        let mut end = end.unwrap_or(End::Exit(0));
-        // Output past the cap ends a run, whatever happened in the tick after the crossing write.
-        if truncated && !matches!(end, End::Error(_)) {
-            end = End::Limit(Limit::Output, None);
-        }
-        match end {
-            End::Exit(code) => o.exit_code = Some(code),
-            End::Limit(limit, trap) => {
-                o.status = Status::Killed;
-                o.limit = Some(limit);
-                o.trap = trap.map(str::to_string);
-                if !o.usage.limits_hit.contains(&limit) {
-                    o.usage.limits_hit.push(limit);
-                }
-            }
-            End::Trap(name, reason) => {
-                o.status = Status::Killed;
-                o.trap = Some(name);
-                o.reason = reason;
-            }
-            End::Other(reason) => {
-                o.status = Status::Killed;
-                o.trap = Some("host_error".into());
-                o.reason = Some(reason);
-            }
-            End::Stopped => {
-                o.status = Status::Killed;
-                o.reason = Some(crate::process::STOPPED_REASON.into());
-            }
-            End::Error(reason) => {
-                o.status = Status::Error;
-                o.reason = Some(reason);
-            }
-        }
+        end.unwrap_or(End::Exit(0)).apply(&mut o, truncated);
         Attempt::Done(Box::new(o))
     }
 }
@@ -995,6 +962,45 @@ enum End {
 }
 
 impl End {
+    /// Writes how the run ended into `o` (status, limit, trap, exit code, reason). Output past the
+    /// cap ends a run, whatever happened in the tick after the crossing write.
+    fn apply(self, o: &mut Outcome, truncated: bool) {
+        let end = if truncated && !matches!(self, End::Error(_)) {
+            End::Limit(Limit::Output, None)
+        } else {
+            self
+        };
+        match end {
+            End::Exit(code) => o.exit_code = Some(code),
+            End::Limit(limit, trap) => {
+                o.status = Status::Killed;
+                o.limit = Some(limit);
+                o.trap = trap.map(str::to_string);
+                if !o.usage.limits_hit.contains(&limit) {
+                    o.usage.limits_hit.push(limit);
+                }
+            }
+            End::Trap(name, reason) => {
+                o.status = Status::Killed;
+                o.trap = Some(name);
+                o.reason = reason;
+            }
+            End::Other(reason) => {
+                o.status = Status::Killed;
+                o.trap = Some("host_error".into());
+                o.reason = Some(reason);
+            }
+            End::Stopped => {
+                o.status = Status::Killed;
+                o.reason = Some(crate::process::STOPPED_REASON.into());
+            }
+            End::Error(reason) => {
+                o.status = Status::Error;
+                o.reason = Some(reason);
+            }
+        }
+    }
+
     fn of(e: &wasmtime::Error) -> End {
         if let Some(exit) = e.downcast_ref::<I32Exit>() {
             return End::Exit(exit.0);
