@@ -281,7 +281,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    match cli.command {
+    let code = match cli.command {
         Command::Exec(args) => crate::exec::run(args),
         Command::Doctor { json } => crate::exec::doctor(json),
         Command::Run(args) => crate::commands::run(args, std::env::args_os().collect()),
@@ -295,7 +295,11 @@ pub fn main() -> ExitCode {
         Command::Show { id, library } => crate::commands::show(&id, library),
         Command::Wall { spec, rest } => crate::commands::inner(&spec, rest),
         Command::CaseExec { host_proc_fd, argv } => crate::commands::case_exec(host_proc_fd, argv),
-    }
+    };
+    // The last of every process run's teardown (after its Outcome was reported) is done before exit,
+    // and the spare run cgroup removed.
+    gauntlet_sandbox::process::shutdown();
+    code
 }
 
 fn init_tracing() {

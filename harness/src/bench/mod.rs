@@ -136,6 +136,9 @@ fn measure(list: &mut [subjects::Subject], samples: usize) -> Vec<Measured> {
             else {
                 continue;
             };
+            // Every sample starts on a quiet machine: the background teardown of the runs before it
+            // is finished first (its cost is the "run + teardown" row's).
+            gauntlet_sandbox::process::settle();
             match sampler() {
                 Ok(d) if round >= WARMUP_ROUNDS => got.push(d),
                 Ok(_) => {}

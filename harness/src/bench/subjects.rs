@@ -86,6 +86,7 @@ pub fn all(ctx: &Context) -> Result<Vec<Subject>, String> {
             None,
             t,
         ),
+        settled(t),
         cold_exec(ctx),
     ];
     for &w in LAYERS {
@@ -291,6 +292,32 @@ fn per_run(
         },
         command,
         without,
+        sampler: Some(sampler),
+    }
+}
+
+/// `ProcessSandbox::run` followed by `process::settle`: the run's whole cost, its background teardown
+/// (setup processes reaped, cgroup removed) included.
+fn settled(prog: &Path) -> Subject {
+    let sandbox = ProcessSandbox::new(ProcessOptions::default());
+    let policy = Policy::default();
+    let prog = prog.to_path_buf();
+    let command = format!("ProcessSandbox::run({}); process::settle()", prog.display());
+    let sampler: Sampler = Box::new(move || {
+        let started = Instant::now();
+        let outcome = sandbox
+            .run(&policy, &prog, &[])
+            .map_err(|e| e.to_string())?;
+        gauntlet_sandbox::process::settle();
+        let took = started.elapsed();
+        check(&outcome).map(|()| took)
+    });
+    Subject {
+        id: "gauntlet_run_settled".into(),
+        label: "Gauntlet cold, run + teardown (then settle)".into(),
+        group: Group::Gauntlet,
+        command,
+        without: None,
         sampler: Some(sampler),
     }
 }

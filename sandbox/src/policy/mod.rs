@@ -78,7 +78,8 @@ pub struct FsView {
     pub rw: Vec<PathBuf>,
     /// Size of the private `/tmp` (also caps `/dev/shm`).
     pub tmp_size: Size,
-    /// Whether the system library paths (`/lib`, `/lib64`, `/usr/lib`, `/usr/lib64`) are added read-only.
+    /// Whether the system library paths (`/lib`, `/lib64`, `/usr/lib`, `/usr/lib64`) and the dynamic
+    /// loader's cache (`/etc/ld.so.cache`) are added read-only.
     pub system_libs: bool,
 }
 
@@ -93,8 +94,15 @@ impl Default for FsView {
     }
 }
 
-/// The system library paths that `fs.system_libs` adds.
-pub const SYSTEM_LIB_PATHS: &[&str] = &["/lib", "/lib64", "/usr/lib", "/usr/lib64"];
+/// The system library paths that `fs.system_libs` adds. The loader's cache is one file: without it,
+/// every dynamically linked start probes a dozen directories for each library (about 0.3 ms).
+pub const SYSTEM_LIB_PATHS: &[&str] = &[
+    "/lib",
+    "/lib64",
+    "/usr/lib",
+    "/usr/lib64",
+    "/etc/ld.so.cache",
+];
 
 /// Network reach.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,14 +6,16 @@
 //!   new cgroup namespace, forks B and waits for it. A dies with the supervisor (`PDEATHSIG`).
 //! - **B** (pid 1 of the new pid namespace): builds the new root (pivot_root into a tmpfs holding only the
 //!   policy's paths, a private /tmp, a minimal /dev, a /proc with the kernel's knobs read-only), sets the
-//!   hostname, brings up loopback when asked, forks C, and reaps. When C exits, B reports C's status and
-//!   exits, and the kernel kills everything left in the pid namespace. A dies -> B gets SIGKILL.
+//!   hostname, brings up loopback when asked, forks C, and reaps. When C exits, B kills every process
+//!   left in the pid namespace (`kill(-1)`), reaps them all, reports C's status and `D`, and exits.
+//!   A dies -> B gets SIGKILL.
 //! - **C** (the plugin): new session (no controlling terminal), stdio from the supervisor's pipes, every
 //!   other descriptor closed, default signal handling, rlimits, securebits locked, capability bounding
 //!   and ambient sets emptied, no_new_privs, Landlock, capabilities zeroed, seccomp, execve.
 //!
 //! Messages to the supervisor go over the status pipe, one line each: `P <pid of B>`, `L <landlock>`,
-//! `S <raw wait status of C>`, `E <stage>: <error>`.
+//! `S <raw wait status of C>`, `D` (every other process of the run killed and reaped; only from B as
+//! pid 1 of its own namespace), `E <stage>: <error>`.
 
 use std::ffi::{CStr, CString};
 use std::io;
@@ -173,8 +175,23 @@ fn stage_b(plan: &Plan, fds: ChildFds) -> Step<Never> {
         sys::Forked::Parent(c) => c,
     };
     let _ = sys::close_all_except(&[fds.status]);
+    // pid 1 of the run's own pid namespace: kill(-1) from here reaches every other process in it and
+    // nothing outside it.
+    let own_init = plan.tree_kill && plan.ns.pid && std::process::id() == 1;
     loop {
         match sys::wait_any() {
+            Ok((pid, status)) if pid == c && own_init => {
+                // Kill and reap the whole tree (orphans are re-parented here), then report C's status
+                // and that nothing of the plugin is left (`D`): the supervisor ends the run on it.
+                // kill(-1) again after each reap: a process forked while the first one went round
+                // is killed too, so the loop ends with the namespace empty.
+                sys::kill_namespace();
+                while sys::wait_any().is_ok() {
+                    sys::kill_namespace();
+                }
+                report(fds.status, &format!("S {status}\nD\n"));
+                sys::exit_now(0);
+            }
             Ok((pid, status)) if pid == c => {
                 report(fds.status, &format!("S {status}\n"));
                 if plan.tree_kill {

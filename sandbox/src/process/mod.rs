@@ -13,6 +13,7 @@ mod netpool;
 mod plan;
 mod pool;
 mod probe;
+mod reaper;
 pub mod seccomp;
 mod sys;
 mod syscall_table;
@@ -65,6 +66,22 @@ pub const LAYERS: &[&str] = &[
     "output_cap",
     "tree_kill",
 ];
+
+/// Waits until every run that has ended is released: its setup processes reaped, its run cgroup
+/// removed, its network namespace given back. A run's Outcome is returned once every plugin process is
+/// dead and reaped; this last part of its teardown (none of it runs plugin code) goes on in a
+/// background thread. Call `settle` before looking for leftovers.
+pub fn settle() {
+    reaper::drain();
+}
+
+/// `settle`, then removes the run cgroup kept ready for the next run (see `cgroup::Spare`): after this,
+/// nothing the process backend made is left. Call it before the process exits; `ProcessPool` calls it
+/// when dropped.
+pub fn shutdown() {
+    reaper::drain();
+    cgroup::Spare::drop_all();
+}
 
 /// Where the plugin's stdin comes from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -358,10 +375,10 @@ fn finish(
     if let Some(lease) = netns.as_mut().filter(|_| !plan.tree_kill) {
         lease.discard();
     }
-    drop(netns);
     let mut outcome = match result {
         Ok(o) => o,
         Err(e) => {
+            drop(netns);
             if let Some(cg) = cgroup {
                 cg.kill_all();
                 let _ = cg.remove();
@@ -369,12 +386,26 @@ fn finish(
             return Err(e);
         }
     };
-    match (cgroup, outcome.unreaped) {
-        (Some(cg), None) => {
+    match (cgroup, outcome.left) {
+        (Some(cg), Left::Nothing) => {
+            drop(netns);
             cg.kill_all();
             let _ = cg.remove();
         }
-        (cg, Some(a)) => {
+        (cg, Left::Shell(a)) => {
+            // The plugin's tree is dead and reaped; A and B exit by themselves. Reap A, then release
+            // the cgroup and the network namespace, off the caller's path (see `reaper`).
+            reaper::defer(Box::new(move || {
+                let _ = sys::wait4(a);
+                if let Some(cg) = cg {
+                    cg.kill_all();
+                    let _ = cg.remove();
+                }
+                drop(netns);
+            }));
+        }
+        (cg, Left::Leftovers(a)) => {
+            drop(netns);
             // Weakened: the run's leftovers keep running. Once they are all gone, the setup
             // process exits; reap it then and remove the cgroup, so nothing outlives them.
             std::thread::spawn(move || {
@@ -384,7 +415,7 @@ fn finish(
                 }
             });
         }
-        (None, None) => {}
+        (None, Left::Nothing) => drop(netns),
     }
     if let Some(l) = outcome.landlock_word.take() {
         match l.as_str() {
@@ -431,8 +462,19 @@ fn weakened_or(w: &Weakening, layer: &str, otherwise: impl FnOnce() -> String) -
 struct Supervised {
     outcome: Outcome,
     landlock_word: Option<String>,
-    /// The setup process, still running (only under the `no-tree-kill` weakening).
-    unreaped: Option<libc::pid_t>,
+    left: Left,
+}
+
+/// What of a run is still there when its Outcome is known.
+enum Left {
+    /// Nothing: the setup process is reaped.
+    Nothing,
+    /// The setup process (A) and the namespace's init (B), running only the sandbox's own code on
+    /// their way out: every plugin process is killed and reaped (B's `D`).
+    Shell(libc::pid_t),
+    /// The setup process and whatever the plugin left running (only under the `no-tree-kill`
+    /// weakening).
+    Leftovers(libc::pid_t),
 }
 
 /// Captured output of one stream, kept up to the shared cap.
@@ -605,6 +647,7 @@ fn monitor(
     // The caller's stop request: polled until it fires once.
     let mut stop_armed = stop;
     let mut stopped = false;
+    let mut tree_dead = false;
 
     let kill_run = |b: Option<libc::pid_t>| {
         if let Some(b) = b {
@@ -699,6 +742,11 @@ fn monitor(
                 // Weakened: the run ends with the main process and whatever it left keeps running.
                 break;
             }
+            if msgs.tree_dead && cgroup.is_some() {
+                // Every plugin process is dead and reaped; the cgroup has the usage figures.
+                tree_dead = true;
+                break;
+            }
             if b_pid.is_none() {
                 b_pid = msgs.b_pid;
                 if b_pid.is_some() && (killed_for.is_some() || stopped) {
@@ -717,7 +765,7 @@ fn monitor(
             break;
         }
     }
-    let (a_status, ru) = if plan.tree_kill {
+    let (a_status, ru) = if plan.tree_kill && !tree_dead {
         sys::wait4(a).map_err(io_err("wait"))?
     } else {
         (0, sys::empty_rusage())
@@ -813,7 +861,13 @@ fn monitor(
     Ok(Supervised {
         outcome,
         landlock_word: msgs.landlock,
-        unreaped: (!plan.tree_kill).then_some(a),
+        left: if !plan.tree_kill {
+            Left::Leftovers(a)
+        } else if tree_dead {
+            Left::Shell(a)
+        } else {
+            Left::Nothing
+        },
     })
 }
 
@@ -865,6 +919,8 @@ struct Messages {
     child_status: Option<i32>,
     error: Option<String>,
     landlock: Option<String>,
+    /// Every process of the plugin is killed and reaped (B's `D`, after `S`).
+    tree_dead: bool,
     /// A parked plugin has every protection applied and waits for its arguments.
     ready: bool,
 }
@@ -882,6 +938,7 @@ fn parse_messages(buf: &[u8]) -> Messages {
             }
             "L" => m.landlock = Some(rest.to_string()),
             "R" => m.ready = true,
+            "D" => m.tree_dead = true,
             _ => {}
         }
     }

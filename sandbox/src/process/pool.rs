@@ -60,6 +60,9 @@ struct State {
     /// Set when the worker cannot prepare a sandbox (it stops; runs then prepare inline).
     failed: Option<String>,
     closed: bool,
+    /// Runs launched from a parked sandbox and not yet ended. They count against `depth`, so the
+    /// refill starts when a run ends: preparing the next sandbox never competes for the CPU with a run.
+    running: usize,
 }
 
 /// One parked sandbox, or the Outcome every run gets because none can be made (`--require-all`).
@@ -126,16 +129,23 @@ impl ProcessPool {
     /// starts preparing the next one in the background.
     pub fn run(&self, args: &[OsString]) -> Result<Outcome, SandboxError> {
         let message = launch_message(args)?;
-        let taken = self.inner.lock().parked.pop_front();
-        self.inner.changed.notify_all();
-        let parked = match taken {
-            Some(p) => p,
-            None => self.inner.prepare()?,
+        let taken = {
+            let mut st = self.inner.lock();
+            let taken = st.parked.pop_front();
+            st.running += 1;
+            taken
         };
-        match parked {
+        let parked = match taken {
+            Some(p) => Ok(p),
+            None => self.inner.prepare(),
+        };
+        let result = parked.and_then(|p| match p {
             Parked::Early(o) => Ok(*o),
             Parked::Ready(setup, spawned) => self.inner.launch(setup, spawned, &message),
-        }
+        });
+        self.inner.lock().running -= 1;
+        self.inner.changed.notify_all();
+        result
     }
 
     /// Sandboxes parked right now.
@@ -177,6 +187,7 @@ impl Drop for ProcessPool {
         for p in parked {
             self.inner.discard(p);
         }
+        super::shutdown();
     }
 }
 
@@ -223,7 +234,7 @@ impl Inner {
         loop {
             {
                 let mut st = self.lock();
-                while !st.closed && st.parked.len() >= self.depth {
+                while !st.closed && st.parked.len() + st.running >= self.depth {
                     st = self.wait(st);
                 }
                 if st.closed {

@@ -563,6 +563,23 @@ pub(crate) fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
     Ok(())
 }
 
+/// SIGKILL to every process the caller may signal except itself. Only for pid 1 of a pid namespace of
+/// its own, where that is exactly the rest of the namespace.
+pub(crate) fn kill_namespace() {
+    // SAFETY: kill has no memory-safety preconditions; the caller is its namespace's init.
+    let _ = unsafe { libc::kill(-1, libc::SIGKILL) };
+}
+
+/// Runs `f` when the process exits through `exit` (a return from `main` included).
+pub(crate) fn at_exit(f: extern "C" fn()) -> io::Result<()> {
+    // SAFETY: `f` is a plain function with the signature atexit expects; it stays valid for the
+    // life of the process.
+    match unsafe { libc::atexit(f) } {
+        0 => Ok(()),
+        _ => Err(io::Error::other("atexit: no room")),
+    }
+}
+
 pub(crate) fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
     // SAFETY: integer arguments only.
     let fd = check_long(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })?;

@@ -15,14 +15,8 @@ pub(crate) struct CgroupV1 {
 }
 
 impl CgroupV1 {
-    /// Creates `<controller>/gauntlet/<name>` for each controller present and writes the limits. Returns
-    /// the cgroup and the names of the controllers that could not be set up, with reasons folded in.
-    pub(crate) fn create(
-        dirs: V1Dirs,
-        name: &str,
-        limits: CgroupLimits,
-    ) -> Result<(CgroupV1, Vec<&'static str>), String> {
-        let mut missing = Vec::new();
+    /// Creates `<controller>/gauntlet/<name>` for each controller present.
+    pub(crate) fn create(dirs: V1Dirs, name: &str) -> Result<CgroupV1, String> {
         let make = |parent: &Option<PathBuf>| -> Option<PathBuf> {
             create_run_dir(parent.as_ref()?, name).ok()
         };
@@ -34,7 +28,13 @@ impl CgroupV1 {
         if cg.memory.is_none() && cg.pids.is_none() && cg.cpuacct.is_none() {
             return Err("cannot create a cgroup in any v1 controller (not writable)".into());
         }
-        match (&cg.memory, limits.memory) {
+        Ok(cg)
+    }
+
+    /// Writes the limits; returns the names of the layers that could not be set up.
+    pub(crate) fn limit(&self, limits: CgroupLimits) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        match (&self.memory, limits.memory) {
             (Some(m), Some(bytes)) => {
                 let set = std::fs::write(m.join("memory.limit_in_bytes"), bytes.to_string());
                 // memsw = mem means no swap at all; absent when swap accounting is off.
@@ -47,17 +47,17 @@ impl CgroupV1 {
             (None, _) => missing.push("cgroup_memory"),
             _ => {}
         }
-        match (&cg.pids, limits.pids) {
+        match (&self.pids, limits.pids) {
             (Some(p), Some(n)) if std::fs::write(p.join("pids.max"), n.to_string()).is_err() => {
                 missing.push("cgroup_pids")
             }
             (None, _) => missing.push("cgroup_pids"),
             _ => {}
         }
-        if cg.cpuacct.is_none() {
+        if self.cpuacct.is_none() {
             missing.push("cgroup_cpu");
         }
-        Ok((cg, missing))
+        missing
     }
 
     fn all(&self) -> impl Iterator<Item = &PathBuf> {

@@ -13,15 +13,17 @@ pub(crate) struct CgroupV2 {
 }
 
 impl CgroupV2 {
-    pub(crate) fn create(
-        parent: PathBuf,
-        name: &str,
-        limits: CgroupLimits,
-    ) -> Result<(CgroupV2, Vec<&'static str>), String> {
+    pub(crate) fn create(parent: PathBuf, name: &str) -> Result<CgroupV2, String> {
         let dir = create_run_dir(&parent, name)
             .map_err(|e| format!("{}: {e}", parent.join(name).display()))?;
         // Enable the controllers for the run cgroups (the parent's own parent must already delegate them).
         let _ = std::fs::write(parent.join("cgroup.subtree_control"), "+memory +pids +cpu");
+        Ok(CgroupV2 { dir })
+    }
+
+    /// Writes the limits; returns the names of the layers that could not be set up.
+    pub(crate) fn limit(&self, limits: CgroupLimits) -> Vec<&'static str> {
+        let dir = &self.dir;
         let mut missing = Vec::new();
         if let Some(bytes) = limits.memory {
             let ok = std::fs::write(dir.join("memory.max"), bytes.to_string()).is_ok();
@@ -38,7 +40,7 @@ impl CgroupV2 {
         if !dir.join("cpu.stat").exists() {
             missing.push("cgroup_cpu");
         }
-        Ok((CgroupV2 { dir }, missing))
+        missing
     }
 }
 
