@@ -20,6 +20,26 @@ fn which(name: &str) -> Option<PathBuf> {
     gauntlet_sandbox::process::resolve_program(Path::new(name)).ok()
 }
 
+/// `iters` cold runs, timed from the call to its Outcome; each starts after the background teardown
+/// of the one before (`process::settle`, not timed), as in `gauntlet bench`.
+fn start_to_exit(
+    sandbox: &ProcessSandbox,
+    policy: &Policy,
+    prog: &Path,
+    iters: u64,
+) -> std::time::Duration {
+    let mut total = std::time::Duration::ZERO;
+    for _ in 0..iters {
+        gauntlet_sandbox::process::settle();
+        let t = std::time::Instant::now();
+        let o = sandbox.run(policy, prog, &[]).unwrap();
+        total += t.elapsed();
+        assert_eq!(o.status, Status::Exited, "{o:?}");
+    }
+    gauntlet_sandbox::process::settle();
+    total
+}
+
 fn start(c: &mut Criterion) {
     let prog = true_bin();
     let mut g = c.benchmark_group("process_start");
@@ -35,10 +55,7 @@ fn start(c: &mut Criterion) {
     let sandbox = ProcessSandbox::new(ProcessOptions::default());
     let args: Vec<OsString> = Vec::new();
     g.bench_function("gauntlet_full", |b| {
-        b.iter(|| {
-            let o = sandbox.run(&policy, &prog, &args).unwrap();
-            assert_eq!(o.status, Status::Exited, "{o:?}");
-        })
+        b.iter_custom(|iters| start_to_exit(&sandbox, &policy, &prog, iters))
     });
     // The fast start path: a parked sandbox per run, refilled in the background.
     let pool = sandbox.pool(&policy, &prog, 1).unwrap();
@@ -48,11 +65,13 @@ fn start(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut total = std::time::Duration::ZERO;
             for _ in 0..iters {
-                assert!(pool.wait_parked(std::time::Duration::from_secs(10)));
+                assert!(pool.wait_full(std::time::Duration::from_secs(10)));
                 let t = std::time::Instant::now();
                 let o = pool.run(&args).unwrap();
                 total += t.elapsed();
                 assert_eq!(o.status, Status::Exited, "{o:?}");
+                // Nor does the refill overlap the next sample.
+                assert!(pool.wait_full(std::time::Duration::from_secs(10)));
             }
             total
         })
@@ -73,10 +92,7 @@ fn start(c: &mut Criterion) {
             ..ProcessOptions::default()
         });
         g.bench_function(format!("gauntlet_without_{}", w.name()), |b| {
-            b.iter(|| {
-                let o = sandbox.run(&policy, &prog, &args).unwrap();
-                assert_eq!(o.status, Status::Exited, "{o:?}");
-            })
+            b.iter_custom(|iters| start_to_exit(&sandbox, &policy, &prog, iters))
         });
     }
     if let Some(bwrap) = which("bwrap") {

@@ -104,3 +104,20 @@ fn a_dropped_pool_leaves_no_process_and_no_cgroup() {
         before
     );
 }
+
+#[test]
+fn wait_full_returns_once_every_sandbox_is_parked_again() {
+    let _serial = serial();
+    let pool = ProcessSandbox::default()
+        .pool(&policy(), probe(), 2)
+        .unwrap();
+    assert!(pool.wait_full(Duration::from_secs(10)));
+    assert_eq!(pool.parked(), 2);
+    for _ in 0..2 {
+        let o = pool.run(&args(&["exit", "0"])).unwrap();
+        assert_eq!(o.exit_code, Some(0), "{o:?}");
+    }
+    // Both parked sandboxes were used; the refill makes two new ones, one after the other.
+    assert!(pool.wait_full(Duration::from_secs(10)));
+    assert_eq!(pool.parked(), 2);
+}

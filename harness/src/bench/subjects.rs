@@ -246,6 +246,9 @@ fn pooled(prog: &Path) -> Result<Subject, String> {
         let started = Instant::now();
         let outcome = pool.run(&[]).map_err(|e| e.to_string())?;
         let took = started.elapsed();
+        // Nor does it overlap the next sample (of any subject): the refill's fork makes the whole
+        // process take copy-on-write faults for a while.
+        pool.wait_full(std::time::Duration::from_secs(10));
         check(&outcome).map(|()| took)
     });
     Ok(Subject {

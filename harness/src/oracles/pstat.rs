@@ -1,8 +1,9 @@
-//! The `pstat` oracle: samples, every ~10 ms while the case runs, every process in the case's cgroup
-//! tree except the `gauntlet exec` child and processes still running the gauntlet binary (the sandbox's
-//! own setup processes). A plugin process must have no uid 0, no capability (effective, permitted,
-//! bounding, ambient), NoNewPrivs 1, Seccomp 2, no namespace shared with the runner, and a root and /dev
-//! that show no more than the minimal view.
+//! The `pstat` oracle: samples, every ~10 ms while the case runs, every process in the case's
+//! cgroup tree except the `gauntlet exec` child and processes still running the gauntlet binary
+//! (the sandbox's own setup processes). A plugin process must have no uid 0, no capability
+//! (effective, permitted, bounding, ambient), NoNewPrivs 1, Seccomp 2 (or 3, killed by the filter
+//! this moment), no namespace shared with the runner, and a root and /dev that show no more than
+//! the minimal view.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -100,7 +101,7 @@ impl PstatOracle {
         if st.no_new_privs != Some(1) {
             out.push(format!("{who} has NoNewPrivs {:?}", st.no_new_privs));
         }
-        if st.seccomp != Some(2) {
+        if !seccomp_confined(st.seccomp) {
             out.push(format!("{who} has Seccomp {:?}", st.seccomp));
         }
         let ns = procfs::namespaces(&pid.to_string());
@@ -129,6 +130,13 @@ impl PstatOracle {
         }
         out
     }
+}
+
+/// Whether a `Seccomp:` mode of /proc/PID/status is the sandbox's filter at work: 2 (filter), or 3
+/// (`SECCOMP_MODE_DEAD`, Linux 5.17+: the filter has just killed the process, which is on its way out).
+/// 0 (none) and 1 (strict, not the sandbox's) are not.
+pub fn seccomp_confined(mode: Option<u32>) -> bool {
+    matches!(mode, Some(2 | 3))
 }
 
 impl Oracle for PstatOracle {
@@ -169,5 +177,19 @@ impl Oracle for PstatOracle {
             .take(8)
             .map(|f| Evidence::escape(OracleKind::Pstat, f.clone()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seccomp_confined;
+
+    #[test]
+    fn a_process_the_filter_is_killing_is_still_confined() {
+        assert!(seccomp_confined(Some(2)));
+        assert!(seccomp_confined(Some(3)));
+        for mode in [None, Some(0), Some(1), Some(4)] {
+            assert!(!seccomp_confined(mode), "{mode:?}");
+        }
     }
 }

@@ -156,9 +156,20 @@ impl ProcessPool {
     /// Waits until at least one sandbox is parked (or `timeout` passes); true when one is. A caller
     /// that starts runs faster than sandboxes can be prepared gets cold starts: this tells them apart.
     pub fn wait_parked(&self, timeout: Duration) -> bool {
+        self.wait_for(timeout, 1)
+    }
+
+    /// Waits until the pool is full again, every one of its `depth` sandboxes parked (or `timeout`
+    /// passes); true when it is. After this, no preparation is running in the background: a host (or
+    /// a benchmark) can have the machine to itself for what it does next.
+    pub fn wait_full(&self, timeout: Duration) -> bool {
+        self.wait_for(timeout, self.inner.depth)
+    }
+
+    fn wait_for(&self, timeout: Duration, parked: usize) -> bool {
         let deadline = Instant::now() + timeout;
         let mut st = self.inner.lock();
-        while st.parked.is_empty() && st.failed.is_none() && !st.closed {
+        while st.parked.len() < parked && st.failed.is_none() && !st.closed {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
@@ -170,7 +181,7 @@ impl ProcessPool {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        !st.parked.is_empty()
+        st.parked.len() >= parked
     }
 }
 
