@@ -361,6 +361,11 @@ pub fn case_exec(host_proc_fd: Option<i32>, argv: Vec<OsString>) -> ExitCode {
     if let Some(fd) = host_proc_fd {
         // SAFETY: the descriptor was handed to us for this one read; `gauntlet exec` must not get it.
         unsafe { libc::close(fd) };
+        // Inside the wall: what the case writes to /tmp, /var/tmp or /dev/shm dies with it.
+        if let Err(e) = wall::private_case_scratch() {
+            eprintln!("gauntlet: {e}");
+            return ExitCode::from(EXIT_INTERNAL);
+        }
     }
     let argv: Vec<OsString> = argv
         .into_iter()

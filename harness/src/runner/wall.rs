@@ -202,6 +202,101 @@ pub fn become_init() -> Result<(), WallError> {
     }
 }
 
+/// World-writable directories a case sees through a throwaway overlay, and the size of its upper layer.
+const SCRATCH: &[&str] = &["/tmp", "/var/tmp", "/dev/shm"];
+const SCRATCH_UPPER: &str = "size=256m,mode=0755";
+
+/// Inside the wall, in the case's trampoline just before it becomes the case's `gauntlet exec`: a mount
+/// namespace of the case's own in which /tmp, /var/tmp and /dev/shm are overlays whose upper layer is a
+/// fresh tmpfs. Everything there stays readable, but what the case writes outside the suite
+/// directories (a plugin whose sandbox lost its mount namespace, as the `no-mount-ns` mutant does, or a
+/// real escape) lands in the tmpfs and is gone when the case ends, instead of littering the host. The
+/// suite directories are bound back on top, so writes there reach the host, where the oracles look.
+pub fn private_case_scratch() -> Result<(), WallError> {
+    use nix::mount::{mount, MsFlags};
+    use std::os::fd::{AsRawFd, OwnedFd};
+    let o_path = |p: &std::path::Path| -> Result<OwnedFd, WallError> {
+        nix::fcntl::open(
+            p,
+            nix::fcntl::OFlag::O_PATH
+                | nix::fcntl::OFlag::O_DIRECTORY
+                | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(|e| fail("open a scratch directory")(format!("{}: {e}", p.display())))
+    };
+    // SAFETY: unshare(CLONE_NEWNS) affects only this (single-threaded) process.
+    if unsafe { libc::unshare(libc::CLONE_NEWNS) } != 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(fail("unshare(CLONE_NEWNS)")(e.to_string()));
+    }
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(|e| fail("make / rprivate")(e.to_string()))?;
+    let suites: Vec<(PathBuf, OwnedFd)> = std::fs::read_dir(std::env::temp_dir())
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .starts_with(SUITE_DIR_PREFIX)
+                })
+                .filter_map(|e| Some((e.path(), o_path(&e.path()).ok()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    for dir in SCRATCH {
+        let dir = std::path::Path::new(dir);
+        if !dir.is_dir() {
+            continue;
+        }
+        let lower = o_path(dir)?;
+        mount(
+            Some("tmpfs"),
+            dir,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some(SCRATCH_UPPER),
+        )
+        .map_err(|e| fail("mount the scratch upper layer")(format!("{}: {e}", dir.display())))?;
+        for sub in ["upper", "work"] {
+            std::fs::create_dir(dir.join(sub))
+                .map_err(|e| fail("scratch upper layer")(format!("{}: {e}", dir.display())))?;
+        }
+        let options = format!(
+            "lowerdir=/proc/self/fd/{},upperdir={},workdir={}",
+            lower.as_raw_fd(),
+            dir.join("upper").display(),
+            dir.join("work").display()
+        );
+        mount(
+            Some("overlay"),
+            dir,
+            Some("overlay"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some(options.as_str()),
+        )
+        .map_err(|e| fail("mount the scratch overlay")(format!("{}: {e}", dir.display())))?;
+    }
+    for (path, fd) in &suites {
+        let source = format!("/proc/self/fd/{}", fd.as_raw_fd());
+        mount(
+            Some(source.as_str()),
+            path,
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None::<&str>,
+        )
+        .map_err(|e| fail("bind a suite directory back")(format!("{}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
 fn reap_until(main: i32) -> ! {
     loop {
         let mut status = 0;
