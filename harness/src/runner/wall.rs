@@ -215,16 +215,6 @@ const SCRATCH_UPPER: &str = "size=256m,mode=0755";
 pub fn private_case_scratch() -> Result<(), WallError> {
     use nix::mount::{mount, MsFlags};
     use std::os::fd::{AsRawFd, OwnedFd};
-    let o_path = |p: &std::path::Path| -> Result<OwnedFd, WallError> {
-        nix::fcntl::open(
-            p,
-            nix::fcntl::OFlag::O_PATH
-                | nix::fcntl::OFlag::O_DIRECTORY
-                | nix::fcntl::OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        )
-        .map_err(|e| fail("open a scratch directory")(format!("{}: {e}", p.display())))
-    };
     // SAFETY: unshare(CLONE_NEWNS) affects only this (single-threaded) process.
     if unsafe { libc::unshare(libc::CLONE_NEWNS) } != 0 {
         let e = std::io::Error::last_os_error();
@@ -246,7 +236,7 @@ pub fn private_case_scratch() -> Result<(), WallError> {
                         .to_string_lossy()
                         .starts_with(SUITE_DIR_PREFIX)
                 })
-                .filter_map(|e| Some((e.path(), o_path(&e.path()).ok()?)))
+                .filter_map(|e| Some((e.path(), open_path(&e.path()).ok()?)))
                 .collect()
         })
         .unwrap_or_default();
@@ -255,18 +245,53 @@ pub fn private_case_scratch() -> Result<(), WallError> {
         if !dir.is_dir() {
             continue;
         }
-        let lower = o_path(dir)?;
+        // A directory whose overlay cannot be made here (no overlayfs, a lower layer it refuses)
+        // stays the host's, as before; the suite directories are bound back either way.
+        if let Err(e) = overlay(dir) {
+            eprintln!("gauntlet: case scratch: {e} (left as the host's)");
+        }
+    }
+    for (path, fd) in &suites {
+        let source = format!("/proc/self/fd/{}", fd.as_raw_fd());
         mount(
-            Some("tmpfs"),
-            dir,
-            Some("tmpfs"),
-            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-            Some(SCRATCH_UPPER),
+            Some(source.as_str()),
+            path,
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None::<&str>,
         )
-        .map_err(|e| fail("mount the scratch upper layer")(format!("{}: {e}", dir.display())))?;
+        .map_err(|e| fail("bind a suite directory back")(format!("{}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// An `O_PATH` descriptor of the directory `p`.
+fn open_path(p: &std::path::Path) -> Result<std::os::fd::OwnedFd, WallError> {
+    nix::fcntl::open(
+        p,
+        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(|e| fail("open a scratch directory")(format!("{}: {e}", p.display())))
+}
+
+/// Mounts an overlay on `dir`: the directory as it is below, a fresh tmpfs above. On failure nothing
+/// is left mounted on `dir`.
+fn overlay(dir: &std::path::Path) -> Result<(), WallError> {
+    use nix::mount::{mount, umount2, MntFlags, MsFlags};
+    use std::os::fd::AsRawFd;
+    let lower = open_path(dir)?;
+    mount(
+        Some("tmpfs"),
+        dir,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some(SCRATCH_UPPER),
+    )
+    .map_err(|e| fail("mount the scratch upper layer")(format!("{}: {e}", dir.display())))?;
+    let stacked = (|| {
         for sub in ["upper", "work"] {
-            std::fs::create_dir(dir.join(sub))
-                .map_err(|e| fail("scratch upper layer")(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir(dir.join(sub)).map_err(|e| e.to_string())?;
         }
         let options = format!(
             "lowerdir=/proc/self/fd/{},upperdir={},workdir={}",
@@ -281,20 +306,12 @@ pub fn private_case_scratch() -> Result<(), WallError> {
             MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
             Some(options.as_str()),
         )
-        .map_err(|e| fail("mount the scratch overlay")(format!("{}: {e}", dir.display())))?;
-    }
-    for (path, fd) in &suites {
-        let source = format!("/proc/self/fd/{}", fd.as_raw_fd());
-        mount(
-            Some(source.as_str()),
-            path,
-            None::<&str>,
-            MsFlags::MS_BIND | MsFlags::MS_REC,
-            None::<&str>,
-        )
-        .map_err(|e| fail("bind a suite directory back")(format!("{}: {e}", path.display())))?;
-    }
-    Ok(())
+        .map_err(|e| e.to_string())
+    })();
+    stacked.map_err(|e| {
+        let _ = umount2(dir, MntFlags::MNT_DETACH);
+        fail("mount the scratch overlay")(format!("{}: {e}", dir.display()))
+    })
 }
 
 fn reap_until(main: i32) -> ! {

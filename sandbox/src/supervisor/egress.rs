@@ -714,13 +714,14 @@ fn accept_loop(listener: UnixListener, shared: Arc<Shared>) {
             };
             let max = shared.cfg.max_conns;
             if shared.active.load(Ordering::SeqCst) >= max {
-                drop(client);
+                // The refusal is reported before the client sees its connection close.
                 emit(
                     &shared,
                     Record::default(),
                     EventResult::Limit(format!("{max} connections at once (the proxy's cap)")),
                     Duration::ZERO,
                 );
+                drop(client);
                 continue;
             }
             shared.active.fetch_add(1, Ordering::SeqCst);
