@@ -76,8 +76,9 @@ pub fn settle() {
 }
 
 /// `settle`, then removes the run cgroup kept ready for the next run (see `cgroup::Spare`): after this,
-/// nothing the process backend made is left. Call it before the process exits; `ProcessPool` calls it
-/// when dropped.
+/// nothing the process backend made is left. `ProcessPool` calls it when dropped, and an `atexit` hook
+/// calls it when the process exits normally; a host that wants the cleanup done at a moment of its own
+/// choosing calls it then.
 pub fn shutdown() {
     reaper::drain();
     cgroup::Spare::drop_all();
