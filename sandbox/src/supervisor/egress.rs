@@ -367,7 +367,7 @@ impl Refusal {
 
 /// What `net.allow` lets through: the one decision of both backends (this proxy for process plugins,
 /// the socket address check of wasm components, `crate::wasm`). Names are resolved once, in
-/// [`Allowlist::build`], and pinned for the allowlist's life.
+/// `Allowlist::build`, and pinned for the allowlist's life.
 #[derive(Debug)]
 pub struct Allowlist {
     literal: BTreeSet<(IpAddr, u16)>,

@@ -560,7 +560,7 @@ impl Prepared {
         self.inner.ready.as_ref().err().map(|o| &**o)
     }
 
-    /// Runs the module's `_start` once with `args` (argv[0] is the module path). `Err` only for an
+    /// Runs the module's `_start` once with `args` (`argv[0]` is the module path). `Err` only for an
     /// argument that is not UTF-8 (WASI arguments are strings).
     pub fn run(&self, args: &[OsString]) -> Result<Outcome, SandboxError> {
         let mut argv = Vec::with_capacity(args.len() + 1);

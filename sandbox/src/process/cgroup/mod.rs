@@ -327,7 +327,7 @@ fn run_name() -> String {
     format!("{}-{}", owner_tag(), SEQ.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot.
+/// Field 22 of `/proc/<pid>/stat`: the start time in clock ticks since boot.
 pub fn start_time(pid: i32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after = &stat[stat.rfind(')')? + 2..];
