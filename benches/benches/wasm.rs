@@ -2,6 +2,7 @@
 //!
 //! * `wasm_start`: instantiate and run a trivial WASI command through the backend's public API (cached
 //!   module, `InstancePre`, a fresh store per run), with the pooling and the on-demand allocator;
+//! * `wasm_start_in_a_forking_host`: the same pooled run when each one follows a process sandbox start;
 //! * `wasm_kernels`: the slowdown that interruption adds to three small compute kernels (a tight loop,
 //!   a memory-heavy loop, call-heavy recursion), on bare wasmtime engines with no interruption, with fuel,
 //!   and with epochs - the two mechanisms the backend uses for the CPU and the wall limit.
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use gauntlet_sandbox::policy::Policy;
+use gauntlet_sandbox::process::{resolve_program, settle, ProcessOptions, ProcessSandbox};
 use gauntlet_sandbox::wasm::{Allocator, WasmOptions, WasmSandbox};
 use gauntlet_sandbox::Status;
 use wasmtime::{Config, Engine, Instance, Module, Store};
@@ -53,7 +55,42 @@ fn start(c: &mut Criterion) {
         });
     }
     g.finish();
+    after_process_runs(c, &policy, &module);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A pooled `Prepared::run` in a host that also starts process sandboxes: before each timed wasm run,
+/// one `ProcessSandbox::run` of `true` and its teardown (untimed). It shows what the fork of a sandbox
+/// start leaves the host paying afterwards (copy-on-write faults, cold caches); compare with
+/// `wasm_start/prepared_run/pooling`, where runs come back to back.
+fn after_process_runs(c: &mut Criterion, policy: &Policy, module: &std::path::Path) {
+    let process = ProcessSandbox::new(ProcessOptions::default());
+    let true_bin = resolve_program(std::path::Path::new("true")).expect("`true` is installed");
+    let prepared = WasmSandbox::new(WasmOptions::default())
+        .unwrap()
+        .prepare(policy, module)
+        .unwrap();
+    let mut g = c.benchmark_group("wasm_start_in_a_forking_host");
+    // Each timed microsecond costs milliseconds untimed: keep the iteration counts small.
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(50))
+        .measurement_time(Duration::from_millis(100));
+    g.bench_function("prepared_run_after_process_run/pooling", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let o = process.run(policy, &true_bin, &[]).unwrap();
+                assert_eq!(o.status, Status::Exited, "{o:?}");
+                settle();
+                let t = std::time::Instant::now();
+                let o = prepared.run(&[]).unwrap();
+                total += t.elapsed();
+                assert_eq!(o.status, Status::Exited, "{o:?}");
+            }
+            total
+        })
+    });
+    g.finish();
 }
 
 /// `run` runs the kernel once; each is sized to take a few milliseconds.

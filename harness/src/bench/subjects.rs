@@ -302,27 +302,23 @@ fn per_run(
 /// `ProcessSandbox::run` followed by `process::settle`: the run's whole cost, its background teardown
 /// (setup processes reaped, cgroup removed) included.
 fn settled(prog: &Path) -> Subject {
-    let sandbox = ProcessSandbox::new(ProcessOptions::default());
-    let policy = Policy::default();
-    let prog = prog.to_path_buf();
-    let command = format!("ProcessSandbox::run({}); process::settle()", prog.display());
-    let sampler: Sampler = Box::new(move || {
-        let started = Instant::now();
-        let outcome = sandbox
-            .run(&policy, &prog, &[])
-            .map_err(|e| e.to_string())?;
-        gauntlet_sandbox::process::settle();
-        let took = started.elapsed();
-        check(&outcome).map(|()| took)
-    });
-    Subject {
-        id: "gauntlet_run_settled".into(),
-        label: "Gauntlet cold, run + teardown (then settle)".into(),
-        group: Group::Gauntlet,
-        command,
-        without: None,
-        sampler: Some(sampler),
+    let mut s = per_run(
+        "gauntlet_run_settled",
+        "Gauntlet cold, run + teardown (then settle)",
+        Weakening::default(),
+        None,
+        prog,
+    );
+    s.command = format!("{}; process::settle()", s.command);
+    if let Some(mut run) = s.sampler.take() {
+        s.sampler = Some(Box::new(move || {
+            let started = Instant::now();
+            run()?;
+            gauntlet_sandbox::process::settle();
+            Ok(started.elapsed())
+        }));
     }
+    s
 }
 
 fn check(o: &Outcome) -> Result<(), String> {

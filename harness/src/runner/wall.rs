@@ -166,9 +166,8 @@ fn spawn_inner(spec: &WallSpec, rest: &[OsString]) -> Result<i32, WallError> {
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
 }
 
-/// Inner side, first thing after `execve` as pid 1: private mounts, a fresh /proc, then fork. Returns
-/// in the suite process; pid 1 never returns (it reaps and exits with the suite's status).
-pub fn become_init() -> Result<(), WallError> {
+/// Makes every mount of this (new) mount namespace private: nothing mounted here propagates back.
+fn make_root_private() -> Result<(), WallError> {
     use nix::mount::{mount, MsFlags};
     mount(
         None::<&str>,
@@ -177,7 +176,14 @@ pub fn become_init() -> Result<(), WallError> {
         MsFlags::MS_REC | MsFlags::MS_PRIVATE,
         None::<&str>,
     )
-    .map_err(|e| fail("make / rprivate")(e.to_string()))?;
+    .map_err(|e| fail("make / rprivate")(e.to_string()))
+}
+
+/// Inner side, first thing after `execve` as pid 1: private mounts, a fresh /proc, then fork. Returns
+/// in the suite process; pid 1 never returns (it reaps and exits with the suite's status).
+pub fn become_init() -> Result<(), WallError> {
+    use nix::mount::{mount, MsFlags};
+    make_root_private()?;
     // The host's procfs stays reachable through this descriptor: a case's trampoline reads its own
     // host pid there (`{supervisor_pid}`).
     let host_proc = nix::fcntl::open(
@@ -220,14 +226,7 @@ pub fn private_case_scratch() -> Result<(), WallError> {
         let e = std::io::Error::last_os_error();
         return Err(fail("unshare(CLONE_NEWNS)")(e.to_string()));
     }
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )
-    .map_err(|e| fail("make / rprivate")(e.to_string()))?;
+    make_root_private()?;
     let suites: Vec<(PathBuf, OwnedFd)> = std::fs::read_dir(std::env::temp_dir())
         .map(|rd| {
             rd.flatten()
