@@ -424,3 +424,45 @@ fn exit_code_and_output_pass_through() {
     );
     assert_eq!(o.shell_exit_code(), 7);
 }
+
+/// The plugin's mount table holds its own view and nothing of the host's: the old root is detached
+/// before the plugin's `execve` (its setup process waits for that), so the host's root file system and
+/// its mounts (`/sys`, the scratch and pivot directories) are not in it.
+#[test]
+fn the_plugin_mount_table_holds_only_its_view() {
+    let args = ["read", "/proc/self/mountinfo"];
+    let o = run(&policy(), &args);
+    let text = stdout(&o);
+    assert!(text.contains("read ["), "{text}");
+    let mounts: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let (left, right) = l.split_once(" - ")?;
+            let point = left.split(' ').nth(4)?.to_string();
+            let fstype = right.split(' ').next()?.to_string();
+            Some((point, fstype))
+        })
+        .collect();
+    assert!(mounts.len() > 5, "{text}");
+    for (point, fstype) in &mounts {
+        if point == "/" {
+            assert_eq!(fstype, "tmpfs", "a host root at /: {text}");
+        }
+        assert!(
+            !(point == "/sys" || point.starts_with("/sys/")),
+            "a host mount in the sandbox: {text}"
+        );
+        assert!(
+            !point.contains("oldroot") && !point.contains("newroot"),
+            "a setup mount left behind: {text}"
+        );
+    }
+    // Without the mount namespace the same reading shows the host's mounts, so the checks above can
+    // fail.
+    let weak = run_weakened(&policy(), &args, &[Weaken::NoMountNs]);
+    assert!(
+        stdout(&weak).contains(" /sys "),
+        "the host's mount table should show: {}",
+        stdout(&weak)
+    );
+}

@@ -3,24 +3,31 @@
 //! - **A** (forked from the supervisor): closes every inherited descriptor, becomes the run's unprivileged
 //!   host uid (when the supervisor is root), creates the user, pid, mount, net, ipc and uts namespaces,
 //!   maps uid 0 inside to that host uid, waits until the supervisor has put it in the run cgroup, enters a
-//!   new cgroup namespace, forks B and waits for it. A dies with the supervisor (`PDEATHSIG`).
+//!   new cgroup namespace, starts B and waits for it. A dies with the supervisor (`PDEATHSIG`).
 //! - **B** (pid 1 of the new pid namespace): builds the new root (pivot_root into a tmpfs holding only the
 //!   policy's paths, a private /tmp, a minimal /dev, a /proc with the kernel's knobs read-only), sets the
-//!   hostname, brings up loopback when asked, forks C, and reaps. When C exits, B kills every process
+//!   hostname, brings up loopback when asked, starts C, and reaps. When C exits, B kills every process
 //!   left in the pid namespace (`kill(-1)`), reaps them all, reports C's status and `D`, and exits.
 //!   A dies -> B gets SIGKILL.
 //! - **C** (the plugin): new session (no controlling terminal), stdio from the supervisor's pipes, every
 //!   other descriptor closed, default signal handling, rlimits, securebits locked, capability bounding
 //!   and ambient sets emptied, no_new_privs, Landlock, capabilities zeroed, seccomp, execve.
 //!
+//! Only A is a `fork` (a copy of the supervisor). B shares A's memory and C shares B's until its
+//! `execve` (`sys::spawn_shared`): a fork of a big host copies its page tables and pays a copy-on-write
+//! fault for each page either side writes afterwards, and the copy is torn down again at `execve`. Each
+//! process still has its own descriptors, credentials, namespaces and file-system context. B never runs
+//! plugin code, and C's memory is its own from `execve` on. While they share memory, A (only waiting)
+//! and B (detaching the old root while C sets itself up, then reaping) make system calls only.
+//!
 //! Messages to the supervisor go over the status pipe, one line each: `P <pid of B>`, `L <landlock>`,
 //! `S <raw wait status of C>`, `D` (every other process of the run killed and reaped; only from B as
 //! pid 1 of its own namespace), `E <stage>: <error>`.
 
+use std::cell::Cell;
 use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::RawFd;
-use std::os::unix::ffi::OsStrExt;
 
 use super::fence::{self, FenceResult};
 use super::plan::{
@@ -56,8 +63,12 @@ impl<T> Stage<T> for io::Result<T> {
     }
 }
 
+fn report_bytes(fd: RawFd, msg: &[u8]) {
+    let _ = sys::write_all(fd, msg);
+}
+
 fn report(fd: RawFd, msg: &str) {
-    let _ = sys::write_all(fd, msg.as_bytes());
+    report_bytes(fd, msg.as_bytes());
 }
 
 fn fail(fd: RawFd, (stage, err): (&'static str, io::Error)) -> ! {
@@ -67,13 +78,17 @@ fn fail(fd: RawFd, (stage, err): (&'static str, io::Error)) -> ! {
 
 /// Entry point of process A. Never returns.
 pub(crate) fn run_a(plan: &Plan, fds: ChildFds) -> ! {
-    let status = fds.status;
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stage_a(plan, fds)));
-    match result {
-        Ok(Err(e)) => fail(status, e),
-        Ok(Ok(())) => sys::exit_now(0),
+    run_stage(&Cell::new(fds.status), || stage_a(plan, fds))
+}
+
+/// Runs one process's stage: an error or a panic is reported on the status pipe, then the process
+/// exits.
+fn run_stage<T>(status: &Cell<RawFd>, stage: impl FnOnce() -> Step<T>) -> ! {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(stage)) {
+        Ok(Err(e)) => fail(status.get(), e),
+        Ok(Ok(_)) => sys::exit_now(0),
         Err(_) => {
-            report(status, "E setup: panic in the child\n");
+            report(status.get(), "E setup: panic in the child\n");
             sys::exit_now(126)
         }
     }
@@ -135,21 +150,46 @@ fn stage_a(plan: &Plan, fds: ChildFds) -> Step<()> {
     if plan.ns.cgroup {
         sys::unshare(libc::CLONE_NEWCGROUP).at("unshare cgroup namespace")?;
     }
-    match sys::fork().at("fork init")? {
-        sys::Forked::Child => {
-            let result = stage_b(plan, fds);
-            match result {
-                Err(e) => fail(fds.status, e),
-                Ok(never) => match never {},
-            }
-        }
-        sys::Forked::Parent(b) => {
-            report(fds.status, &format!("P {b}\n"));
-            let _ = sys::close_all_except(&[fds.status]);
-            let _ = sys::wait4(b);
-            Ok(())
+    // B shares A's memory (no copy of the supervisor's page tables is made for it). From here on A and
+    // B run side by side in that memory, so A only makes system calls: no heap, and `errno` (shared
+    // with B) is read only where a wrong value is harmless (a failed report or close). It leaves
+    // through `exit_now`. See `sys::spawn_shared`.
+    let b = sys::spawn_shared(false, move || {
+        run_stage(&Cell::new(fds.status), || stage_b(plan, fds))
+    })
+    .at("fork init")?;
+    let mut line = [0u8; 24];
+    let _ = sys::write_all(fds.status, num_line(b'P', b, &mut line));
+    let _ = sys::close_from(0);
+    sys::wait_for_child(b);
+    sys::exit_now(0)
+}
+
+/// `<tag> <n>\n` in `buf`, without the heap.
+fn num_line(tag: u8, n: i32, buf: &mut [u8; 24]) -> &[u8] {
+    let mut digits = [0u8; 12];
+    let mut rest = n.unsigned_abs();
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (rest % 10) as u8;
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
         }
     }
+    buf[0] = tag;
+    buf[1] = b' ';
+    let mut at = 2;
+    if n < 0 {
+        buf[at] = b'-';
+        at += 1;
+    }
+    for i in 0..len {
+        buf[at + i] = digits[len - 1 - i];
+    }
+    buf[at + len] = b'\n';
+    &buf[..at + len + 1]
 }
 
 enum Never {}
@@ -166,14 +206,33 @@ fn stage_b(plan: &Plan, fds: ChildFds) -> Step<Never> {
     if plan.loopback && plan.join_netns.is_none() {
         sys::loopback_up().at("bring up loopback")?;
     }
-    let mut status_fd = fds.status;
-    let c = match sys::fork().at("fork plugin")? {
-        sys::Forked::Child => match stage_c(plan, fds, &mut status_fd) {
-            Err(e) => fail(status_fd, e),
-            Ok(never) => match never {},
-        },
-        sys::Forked::Parent(c) => c,
+    // The old root is detached while C sets itself up (an unmount waits for an RCU grace period, a
+    // long wait on a busy host); C waits for B's word on this pipe before `execve`.
+    let detach = match &plan.root {
+        Some(_) => Some(sys::pipe_raw().at("make the detach pipe")?),
+        None => None,
     };
+    let detached_r = detach.map(|(r, _)| r);
+    // C shares B's memory until its execve, so no copy of B's page tables is made and none is torn down
+    // at the execve. C's descriptors, credentials and file-system context are its own from the start.
+    // With a root to detach, B runs beside C; otherwise it waits for C's execve (CLONE_VFORK).
+    let c = sys::spawn_shared(detach.is_none(), move || {
+        // Errors go to the status pipe where C moved it (above the stdio range).
+        let status_fd = Cell::new(fds.status);
+        run_stage(&status_fd, || stage_c(plan, fds, detached_r, &status_fd))
+    })
+    .at("start the plugin's process")?;
+    // From here B uses no heap: C may be allocating in the memory it shares with B, or may have been
+    // killed in the middle of an allocation when the run was stopped during its setup.
+    if let Some((_, w)) = detach {
+        if sys::umount_detach(c".").is_err() {
+            let _ = sys::kill(c, libc::SIGKILL);
+            report(fds.status, "E detach the old root: umount failed\n");
+            // pid 1: the kernel kills the rest of the namespace with it.
+            sys::exit_now(126);
+        }
+        let _ = sys::write_all(w, b"u");
+    }
     let _ = sys::close_all_except(&[fds.status]);
     // pid 1 of the run's own pid namespace: kill(-1) from here reaches every other process in it and
     // nothing outside it.
@@ -189,11 +248,17 @@ fn stage_b(plan: &Plan, fds: ChildFds) -> Step<Never> {
                 while sys::wait_any().is_ok() {
                     sys::kill_namespace();
                 }
-                report(fds.status, &format!("S {status}\nD\n"));
+                let mut line = [0u8; 24];
+                let s_line = num_line(b'S', status, &mut line);
+                let mut both = [0u8; 26];
+                both[..s_line.len()].copy_from_slice(s_line);
+                both[s_line.len()..s_line.len() + 2].copy_from_slice(b"D\n");
+                report_bytes(fds.status, &both[..s_line.len() + 2]);
                 sys::exit_now(0);
             }
             Ok((pid, status)) if pid == c => {
-                report(fds.status, &format!("S {status}\n"));
+                let mut line = [0u8; 24];
+                report_bytes(fds.status, num_line(b'S', status, &mut line));
                 if plan.tree_kill {
                     // Exiting as pid 1 makes the kernel kill every process left in the namespace.
                     sys::exit_now(0);
@@ -216,14 +281,39 @@ fn join(base: &CStr, name: &str) -> CString {
     CString::new(v).expect("path without NUL")
 }
 
+/// Creates every missing directory of `path` below the new root (which exists).
 fn mkdir_p(path: &CStr) -> io::Result<()> {
     let bytes = path.to_bytes();
-    for (i, &b) in bytes.iter().enumerate().skip(1) {
+    for (i, &b) in bytes.iter().enumerate().skip(NEW_ROOT.len() + 1) {
         if b == b'/' {
             mkdir_existing_ok(&CString::new(&bytes[..i]).expect("prefix of a C string"))?;
         }
     }
     mkdir_existing_ok(path)
+}
+
+/// Runs `make`, which creates `path`; when a parent directory is missing, creates the parents and
+/// runs it again. Something already at `path` counts as made (as a lookup first would have found).
+fn with_parents(path: &CStr, mut make: impl FnMut() -> io::Result<()>) -> io::Result<()> {
+    let first = match make() {
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+            mkdir_p(&parent_of(path))?;
+            make()
+        }
+        r => r,
+    };
+    match first {
+        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(()),
+        r => r,
+    }
+}
+
+/// A mount on a path that does not exist is not an error (for optional /proc entries).
+fn absent_ok(r: io::Result<()>) -> io::Result<()> {
+    match r {
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+        r => r,
+    }
 }
 
 fn mkdir_existing_ok(path: &CStr) -> io::Result<()> {
@@ -237,12 +327,6 @@ fn parent_of(path: &CStr) -> CString {
     let bytes = path.to_bytes();
     let cut = bytes.iter().rposition(|&b| b == b'/').unwrap_or(0);
     CString::new(&bytes[..cut.max(1)]).expect("prefix of a C string")
-}
-
-fn exists(path: &CStr) -> bool {
-    std::path::Path::new(std::ffi::OsStr::from_bytes(path.to_bytes()))
-        .symlink_metadata()
-        .is_ok()
 }
 
 fn bind(src: &CStr, dst: &CStr, attrs: u64) -> io::Result<()> {
@@ -335,29 +419,32 @@ fn build_root(root: &RootPlan) -> Step<()> {
         )
         .at("bind /proc")?;
     }
+    // An entry this kernel's /proc lacks is skipped: the mount fails with ENOENT (no lookup first).
     if !root.proc_sys_writable {
         for name in PROC_READ_ONLY {
             let p = join(&proc_, name);
-            if exists(&p) {
-                bind(
-                    &p,
-                    &p,
-                    sys::MOUNT_ATTR_RDONLY
-                        | sys::MOUNT_ATTR_NOSUID
-                        | sys::MOUNT_ATTR_NODEV
-                        | sys::MOUNT_ATTR_NOEXEC,
-                )
-                .at("make /proc knobs read-only")?;
-            }
+            absent_ok(bind(
+                &p,
+                &p,
+                sys::MOUNT_ATTR_RDONLY
+                    | sys::MOUNT_ATTR_NOSUID
+                    | sys::MOUNT_ATTR_NODEV
+                    | sys::MOUNT_ATTR_NOEXEC,
+            ))
+            .at("make /proc knobs read-only")?;
         }
     }
     let null = join(&dev, "null");
     for name in PROC_MASKED {
         let p = join(&proc_, name);
-        if exists(&p) {
-            sys::mount(Some(&null), &p, None, libc::MS_BIND as libc::c_ulong, None)
-                .at("mask /proc entries")?;
-        }
+        absent_ok(sys::mount(
+            Some(&null),
+            &p,
+            None,
+            libc::MS_BIND as libc::c_ulong,
+            None,
+        ))
+        .at("mask /proc entries")?;
     }
     // Policy paths last, so that paths under /tmp or /dev land on top of the private mounts.
     for entry in &root.entries {
@@ -368,14 +455,15 @@ fn build_root(root: &RootPlan) -> Step<()> {
                 dir,
                 writable,
             } => {
-                if !exists(dst) {
-                    mkdir_p(&parent_of(dst)).at("create a mount point's parents")?;
+                // Made unless something is there already (an earlier entry's, or a private mount's).
+                with_parents(dst, || {
                     if *dir {
-                        sys::mkdir(dst, 0o755).at("create a mount point")?;
+                        sys::mkdir(dst, 0o755)
                     } else {
-                        sys::touch(dst).at("create a file mount point")?;
+                        sys::create_new(dst)
                     }
-                }
+                })
+                .at("create a mount point")?;
                 let attrs = if *writable {
                     sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC
                 } else {
@@ -384,10 +472,7 @@ fn build_root(root: &RootPlan) -> Step<()> {
                 bind(src, dst, attrs).at("bind a policy path")?;
             }
             ViewEntry::Symlink { target, at } => {
-                if !exists(at) {
-                    mkdir_p(&parent_of(at)).at("create a symlink's parents")?;
-                    sys::symlink(target, at).at("create a symlink")?;
-                }
+                with_parents(at, || sys::symlink(target, at)).at("create a symlink")?;
             }
         }
     }
@@ -399,9 +484,9 @@ fn build_root(root: &RootPlan) -> Step<()> {
     )
     .at("make the new root read-only")?;
     sys::chdir(&newroot).at("enter the new root")?;
+    // The old root now lies on top of the new one at "."; `stage_b` detaches it (`umount2(".")`, with
+    // this directory still the current one) while the plugin's process sets itself up.
     sys::pivot_root(c".", c".").at("pivot_root")?;
-    sys::umount_detach(c".").at("detach the old root")?;
-    sys::chdir(c"/").at("chdir /")?;
     Ok(())
 }
 
@@ -414,10 +499,19 @@ pub(crate) const LAUNCH_TAG: u8 = b'L';
 pub const CHANNEL_FD: RawFd = 3;
 
 /// `status_fd` follows the status pipe as it moves, so that a failure is reported where it still is.
-fn stage_c(plan: &Plan, fds: ChildFds, status_fd: &mut RawFd) -> Step<Never> {
+fn stage_c(
+    plan: &Plan,
+    fds: ChildFds,
+    detached: Option<RawFd>,
+    status_fd: &Cell<RawFd>,
+) -> Step<Never> {
     // Move everything above the stdio range first, so dup2 cannot clobber a descriptor still needed.
     let status = sys::dup_cloexec_above(fds.status, 10).at("move the status pipe")?;
-    *status_fd = status;
+    status_fd.set(status);
+    let detached = match detached {
+        Some(fd) => Some(sys::dup_cloexec_above(fd, 10).at("move the detach pipe")?),
+        None => None,
+    };
     if plan.setsid {
         sys::setsid().at("setsid")?;
     }
@@ -440,8 +534,16 @@ fn stage_c(plan: &Plan, fds: ChildFds, status_fd: &mut RawFd) -> Step<Never> {
     }
     if plan.close_fds {
         let keep = if channel.is_some() { CHANNEL_FD } else { 0 };
-        sys::close_all_except(&[0, 1, 2, keep, status, launch.unwrap_or(status)])
-            .at("close descriptors")?;
+        sys::close_all_except(&[
+            0,
+            1,
+            2,
+            keep,
+            status,
+            launch.unwrap_or(status),
+            detached.unwrap_or(status),
+        ])
+        .at("close descriptors")?;
     } else {
         inherit_all_fds(status);
     }
@@ -481,6 +583,17 @@ fn stage_c(plan: &Plan, fds: ChildFds, status_fd: &mut RawFd) -> Step<Never> {
     }
     if plan.drop_caps {
         sys::capset_zero().at("drop capabilities")?;
+    }
+    if let Some(fd) = detached {
+        // Nothing of the host's file system may be left in the mount namespace when the plugin runs.
+        let mut word = [0u8; 1];
+        if sys::read_fd(fd, &mut word).at("wait for the old root to be detached")? != 1 {
+            return Err((
+                "wait for the old root to be detached",
+                io::Error::other("init ended first"),
+            ));
+        }
+        sys::close(fd);
     }
     let launched;
     let argv = match launch {
@@ -540,6 +653,19 @@ fn inherit_all_fds(keep_cloexec: RawFd) {
             if fd > 2 && fd != keep_cloexec {
                 let _ = sys::dup2(fd, fd);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::num_line;
+
+    #[test]
+    fn num_line_formats_like_format() {
+        for n in [0, 1, 9, 10, 4_194_304, i32::MAX, -1, i32::MIN] {
+            let mut buf = [0u8; 24];
+            assert_eq!(num_line(b'S', n, &mut buf), format!("S {n}\n").as_bytes());
         }
     }
 }

@@ -21,6 +21,9 @@ pub(crate) struct FenceSpec {
     pub read_write: Vec<PathBuf>,
     pub devices: Vec<PathBuf>,
     pub read_only: Vec<PathBuf>,
+    /// The paths above that are not directories (they get no directory-only rights). Known from the
+    /// view, so the plugin's process does not stat each path before its rule.
+    pub files: Vec<PathBuf>,
     pub deny_tcp: bool,
 }
 
@@ -67,10 +70,10 @@ fn apply(spec: &FenceSpec, no_new_privs: bool) -> Result<FenceResult, Box<dyn st
         for p in paths {
             // A path that vanished (a dangling symlink in the view) gets no rule, which denies it.
             if let Ok(fd) = PathFd::new(p) {
-                let access = if p.is_dir() {
-                    access
-                } else {
+                let access = if spec.files.contains(p) {
                     access & AccessFs::from_file(TARGET)
+                } else {
+                    access
                 };
                 created = created.add_rule(PathBeneath::new(fd, access))?;
             }

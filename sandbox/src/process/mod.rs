@@ -418,6 +418,9 @@ fn finish(
         }
         (None, Left::Nothing) => drop(netns),
     }
+    // The run is over: the spare cgroup for the next one can be made now (after this run's teardown,
+    // on the same thread).
+    cgroup::Spare::refill();
     if let Some(l) = outcome.landlock_word.take() {
         match l.as_str() {
             "full" => layers.push("landlock".into()),

@@ -210,8 +210,8 @@ fn resolve_recording(p: &Path, links: &mut Vec<(PathBuf, PathBuf)>) -> std::io::
     Ok(done)
 }
 
-/// The view's mount and symlink entries, and each bound path with whether it is writable.
-type View = (Vec<ViewEntry>, Vec<(PathBuf, bool)>);
+/// The view's mount and symlink entries, and each bound path with whether it is writable and a directory.
+type View = (Vec<ViewEntry>, Vec<(PathBuf, bool, bool)>);
 
 /// Builds the file-system view: each path bound at its own (symlink-free) place, every symlink on the
 /// way recreated as a symlink, parents before children, no path twice.
@@ -263,7 +263,7 @@ fn build_view(ro: &[PathBuf], rw: &[PathBuf], program: &Path) -> Result<View, Sa
             dir,
             writable,
         });
-        fence_paths.push((at, writable));
+        fence_paths.push((at, writable, dir));
     }
     links.sort_by_key(|(at, _)| at.components().count());
     for (at, target) in links {
@@ -404,17 +404,21 @@ pub(crate) fn build(input: PlanInput<'_>) -> Result<Plan, SandboxError> {
             deny_tcp: policy.net.mode != NetMode::Loopback,
             ..FenceSpec::default()
         };
-        for (p, writable) in &fence_paths {
+        for (p, writable, dir) in &fence_paths {
             if *writable {
                 spec.read_write.push(p.clone());
             } else {
                 spec.read_exec.push(p.clone());
+            }
+            if !dir {
+                spec.files.push(p.clone());
             }
         }
         spec.read_write.push("/tmp".into());
         spec.read_write.push("/dev/shm".into());
         spec.devices
             .extend(DEV_NODES.iter().map(|n| PathBuf::from("/dev").join(n)));
+        spec.files.extend(spec.devices.iter().cloned());
         spec.read_only.push("/proc".into());
         spec.read_only.push("/dev".into());
         spec

@@ -1,20 +1,19 @@
 //! The seccomp-bpf allowlist, built in the supervisor before the fork (and cached per `[syscalls]`
 //! section), so the child only installs ready programs.
 //!
-//! Three filters are stacked:
+//! Two filters are stacked (each one installed costs the child a JIT compile and a pass over every
+//! syscall number for the kernel's allow-cache, so there are as few as the actions require):
 //! 1. the allowlist, compiled by libseccomp into a binary tree: anything not listed fails with `EPERM`;
 //!    a call of a foreign architecture (`int $0x80`) or of the x32 ABI (numbers with bit 30) kills the
 //!    process. A few listed calls are allowed only with safe arguments (no namespace flags on `clone`, no
 //!    `AF_PACKET` sockets, no `personality` that turns off ASLR, no executable `memfd`s, `prlimit64` on
 //!    oneself only, no `MSG_FASTOPEN`). Calls that create or change file modes may not set the setuid or
 //!    setgid bits (a plugin could otherwise leave setuid executables in a read-write host path for a host
-//!    user to run later).
+//!    user to run later). `clone3` fails with `ENOSYS` instead, so that libc falls back to `clone`, whose
+//!    flags this filter can see (`clone3` passes them in memory, out of BPF's reach).
 //! 2. `ioctl` requests that reach other terminals or the console (`TIOCSTI`, `TIOCLINUX`, ...) fail with
 //!    `EPERM`, compared on the low 32 bits as the kernel reads them (built with seccompiler: libseccomp
 //!    cannot give a rule the default action).
-//! 3. `clone3` fails with `ENOSYS`, so that libc falls back to `clone`, whose flags the first filter can
-//!    see (`clone3` passes them in memory, out of BPF's reach). The kernel runs the newest filter first and
-//!    keeps the first of equally strict answers, so `ENOSYS` wins over the allowlist's `EPERM`.
 
 use std::collections::BTreeMap;
 
@@ -466,7 +465,7 @@ const MODE_ARGS: &[(&str, u8)] = &[
 ];
 
 /// Calls that fail with ENOSYS so that libc falls back to a call the allowlist can inspect.
-pub const FALLBACK_ENOSYS: &[&str] = &["clone3", "openat2"];
+pub const FALLBACK_ENOSYS: &[&str] = &["clone3"];
 
 pub(crate) fn number(name: &str) -> Option<i64> {
     SYSCALLS.iter().find(|(n, _)| *n == name).map(|&(_, nr)| nr)
@@ -628,21 +627,17 @@ pub(crate) fn build(adjust: &Syscalls) -> Result<Vec<BpfProgram>, SeccompBuildEr
             }
         }
     }
+    for name in FALLBACK_ENOSYS {
+        let nr = number(name).expect("fallback calls are in the table");
+        ctx.add_rule_exact(
+            ScmpAction::Errno(libc::ENOSYS),
+            ScmpSyscall::from(nr as i32),
+        )?;
+    }
     let allowlist = export(&ctx)?;
 
-    let mut enosys = BTreeMap::new();
-    enosys.insert(
-        number("clone3").expect("clone3 is in the table"),
-        Vec::new(),
-    );
-    let enosys = SeccompFilter::new(
-        enosys,
-        SeccompAction::Allow,
-        SeccompAction::Errno(libc::ENOSYS as u32),
-        TargetArch::x86_64,
-    )?;
     // libseccomp refuses a rule whose action is the default one, so the denied ioctl requests (EPERM,
-    // like everything the allowlist refuses) are a third small filter. They are compared on the low 32
+    // like everything the allowlist refuses) are a second small filter. They are compared on the low 32
     // bits: the kernel's `cmd` is an unsigned int, so high bits must not hide TIOCSTI.
     let mut ioctls = BTreeMap::new();
     ioctls.insert(
@@ -667,11 +662,7 @@ pub(crate) fn build(adjust: &Syscalls) -> Result<Vec<BpfProgram>, SeccompBuildEr
         SeccompAction::Errno(libc::EPERM as u32),
         TargetArch::x86_64,
     )?;
-    Ok(vec![
-        allowlist,
-        BpfProgram::try_from(ioctls)?,
-        BpfProgram::try_from(enosys)?,
-    ])
+    Ok(vec![allowlist, BpfProgram::try_from(ioctls)?])
 }
 
 /// The filter as BPF instructions, through an in-memory file (libseccomp 2.5 exports only to a descriptor).
@@ -743,6 +734,6 @@ mod tests {
             deny: vec!["chmod".into()],
         });
         assert!(!names.contains(&"chmod"));
-        assert!(build(&Syscalls::default()).unwrap().len() == 3);
+        assert!(build(&Syscalls::default()).unwrap().len() == 2);
     }
 }

@@ -39,6 +39,94 @@ pub(crate) fn fork() -> io::Result<Forked> {
     })
 }
 
+/// Size of the stack a `spawn_shared` child runs on (touched lazily; one guard page below it).
+const SHARED_STACK: usize = 1 << 20;
+
+/// Starts `child` in a new process that shares this one's memory (`CLONE_VM`) but nothing else: its
+/// own descriptor table, file-system context, signal handlers and credentials, on a stack of its own.
+/// No page table is copied and, when the child calls `execve`, no copy is torn down: the costs a
+/// `fork` of a big process pays twice.
+///
+/// With `wait_for_exec` (`CLONE_VFORK`) this call returns only once the child has called `execve` or
+/// exited, which is what makes sharing safe: nothing else runs in the shared memory meanwhile. Without
+/// it, the caller and the child run side by side in the same memory: from then on the caller makes
+/// system calls only (no heap, no state the child may change; `errno`, which they share, only where a
+/// wrong value is harmless) and leaves through `exit_now` (see `child.rs`). The child must leave
+/// through `execve` or `exit_now`; it must not return.
+///
+/// Must be called from a single-threaded process (the sandbox's own setup processes): another thread
+/// would share the memory and the thread-local state the child uses.
+pub(crate) fn spawn_shared<F: FnMut() -> libc::c_int>(
+    wait_for_exec: bool,
+    child: F,
+) -> io::Result<libc::pid_t> {
+    extern "C" fn trampoline<F: FnMut() -> libc::c_int>(arg: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: `arg` points at the `F` moved into the top of the child's own stack mapping below,
+        // which nothing else uses and which stays mapped while the child runs.
+        let child = unsafe { &mut *(arg as *mut F) };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)) {
+            Ok(code) => exit_now(code),
+            Err(_) => exit_now(126),
+        }
+    }
+    let len = SHARED_STACK + 4096;
+    // SAFETY: a fresh anonymous private mapping; the result is checked against MAP_FAILED.
+    let base = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if base == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the lowest page of the mapping just made: a guard, so an overflow faults instead of
+    // running into other memory.
+    if unsafe { libc::mprotect(base, 4096, libc::PROT_NONE) } < 0 {
+        let err = io::Error::last_os_error();
+        // SAFETY: nothing uses the mapping yet.
+        unsafe { libc::munmap(base, len) };
+        return Err(err);
+    }
+    // The closure goes to the top of the child's stack, so it does not live in a frame of this
+    // process that is reused once this function returns (without CLONE_VFORK, the child may start
+    // after that).
+    let align = std::mem::align_of::<F>().max(16);
+    let slot = ((base as usize + len - std::mem::size_of::<F>()) & !(align - 1)) as *mut F;
+    // SAFETY: `slot` is inside the writable part of the mapping (the closure is far smaller than the
+    // stack) and aligned for F; the child's stack grows down from below it.
+    unsafe { slot.write(child) };
+    let top = (slot as usize & !15) as *mut libc::c_void;
+    let mut flags = libc::CLONE_VM | libc::SIGCHLD;
+    if wait_for_exec {
+        flags |= libc::CLONE_VFORK;
+    }
+    // SAFETY: `top` is 16-byte aligned, below the closure, inside the mapping; `trampoline` never
+    // returns into glibc's clone frame without exiting. The child shares memory and thread-local state
+    // with this single-threaded process under the rules in this function's documentation.
+    let pid = unsafe { libc::clone(trampoline::<F>, top, flags, slot.cast()) };
+    if pid < 0 {
+        let err = io::Error::last_os_error();
+        // SAFETY: no child uses the mapping: clone failed. The closure is dropped in place first.
+        unsafe {
+            std::ptr::drop_in_place(slot);
+            libc::munmap(base, len);
+        }
+        return Err(err);
+    }
+    if wait_for_exec {
+        // SAFETY: the child has called execve (its memory is its own now) or exited: nothing runs on
+        // this stack any more. The closure is not dropped: the child may have left it half-used, and
+        // what it owns is the caller's to release, which it does by exiting.
+        unsafe { libc::munmap(base, len) };
+    }
+    Ok(pid)
+}
+
 /// Leaves the process at once, without running destructors or atexit handlers (which could touch
 /// state that belongs to the parent).
 pub(crate) fn exit_now(code: i32) -> ! {
@@ -62,6 +150,15 @@ pub(crate) fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
     check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
     // SAFETY: pipe2 succeeded, so both descriptors are open and owned by nobody else.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// A close-on-exec pipe as raw descriptors, for the setup processes, which leave through `exit_now`
+/// and close descriptors in bulk (`close_all_except`).
+pub(crate) fn pipe_raw() -> io::Result<(RawFd, RawFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for the two descriptors pipe2 writes.
+    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    Ok((fds[0], fds[1]))
 }
 
 pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
@@ -151,15 +248,20 @@ pub(crate) fn close_from(first: u32) -> io::Result<()> {
 
 /// Closes every descriptor except those in `keep` (used right after fork, before any other work).
 pub(crate) fn close_all_except(keep: &[RawFd]) -> io::Result<()> {
-    // Negative entries stand for "no descriptor" and keep nothing.
-    let mut keep: Vec<u32> = keep
-        .iter()
-        .filter(|&&f| f >= 0)
-        .map(|&f| f as u32)
-        .collect();
-    keep.sort_unstable();
+    // Negative entries stand for "no descriptor" and keep nothing. No heap: the setup processes call
+    // this where they share memory with another process (see `spawn_shared`).
+    let mut sorted = [u32::MAX; 16];
+    let mut n = 0;
+    for &f in keep.iter().filter(|&&f| f >= 0) {
+        if n == sorted.len() {
+            return Err(io::Error::other("too many descriptors to keep"));
+        }
+        sorted[n] = f as u32;
+        n += 1;
+    }
+    sorted[..n].sort_unstable();
     let mut next = 0u32;
-    for k in keep {
+    for &k in &sorted[..n] {
         if k > next {
             // SAFETY: as in close_from; the range excludes every descriptor the caller keeps.
             check_long(unsafe { libc::syscall(libc::SYS_close_range, next, k - 1, 0) })?;
@@ -295,6 +397,21 @@ pub(crate) fn mkdir(path: &CStr, mode: libc::mode_t) -> io::Result<()> {
 }
 
 /// Creates an empty file to bind a file onto.
+/// Creates an empty file at `path`; `EEXIST` if anything is there already (a symlink included).
+pub(crate) fn create_new(path: &CStr) -> io::Result<()> {
+    // SAFETY: path is NUL-terminated; the returned descriptor is closed right away.
+    let fd = check(unsafe {
+        libc::open(
+            path.as_ptr(),
+            libc::O_CREAT | libc::O_EXCL | libc::O_RDONLY | libc::O_CLOEXEC,
+            0o644,
+        )
+    })?;
+    // SAFETY: fd was just opened by us.
+    unsafe { libc::close(fd) };
+    Ok(())
+}
+
 pub(crate) fn touch(path: &CStr) -> io::Result<()> {
     // SAFETY: path is NUL-terminated; the returned descriptor is closed right away.
     let fd = check(unsafe {
@@ -565,6 +682,23 @@ pub(crate) fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
 
 /// SIGKILL to every process the caller may signal except itself. Only for pid 1 of a pid namespace of
 /// its own, where that is exactly the rest of the namespace.
+/// Waits until child `pid` has ended and reaps it, reading no `errno` (which a `spawn_shared` child
+/// sharing this process's thread-local state may be changing): any failure other than the child's
+/// end is retried while the child exists.
+pub(crate) fn wait_for_child(pid: libc::pid_t) {
+    loop {
+        let mut status = 0;
+        // SAFETY: status is a valid int to fill.
+        if unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } == pid {
+            return;
+        }
+        // SAFETY: signal 0 only checks that the process exists.
+        if unsafe { libc::kill(pid, 0) } != 0 {
+            return;
+        }
+    }
+}
+
 pub(crate) fn kill_namespace() {
     // SAFETY: kill has no memory-safety preconditions; the caller is its namespace's init.
     let _ = unsafe { libc::kill(-1, libc::SIGKILL) };

@@ -140,6 +140,8 @@ struct SpareSlot {
     ready: Option<(Cgroup, CgroupLimits, Vec<&'static str>)>,
     runs: u64,
     queued: bool,
+    /// Limits of a refill asked for by `want`, queued by `refill` once the run has ended.
+    wanted: Option<CgroupLimits>,
 }
 
 fn spare_slot() -> std::sync::MutexGuard<'static, SpareSlot> {
@@ -165,19 +167,34 @@ impl Spare {
         }
     }
 
-    /// Asks the reaper thread for a new spare (from the second run on).
+    /// Notes that a new spare is wanted (from the second run on); [`Spare::refill`] queues it.
     fn want(limits: CgroupLimits) {
-        {
-            let mut slot = spare_slot();
-            slot.runs += 1;
-            if slot.runs < 2 || slot.queued || slot.ready.is_some() {
-                return;
-            }
-            slot.queued = true;
+        let mut slot = spare_slot();
+        slot.runs += 1;
+        if slot.runs < 2 || slot.queued || slot.ready.is_some() {
+            return;
         }
+        slot.wanted = Some(limits);
+    }
+
+    /// Queues the spare `want` asked for on the reaper thread. Called when a run has ended and its
+    /// teardown is queued: making a cgroup while a run starts would compete with it for the CPU and for
+    /// the kernel's cgroup lock, so the spare is made between runs instead.
+    pub(crate) fn refill() {
+        let limits = {
+            let mut slot = spare_slot();
+            let Some(limits) = slot.wanted.take() else {
+                return;
+            };
+            slot.queued = true;
+            limits
+        };
         super::reaper::defer(Box::new(move || {
             let made = host_layout().and_then(Cgroup::make).map(|cg| {
                 let missing = cg.limit(limits);
+                if let Cgroup::V1(v1) = &cg {
+                    v1.open_join_files_ahead();
+                }
                 (cg, limits, missing)
             });
             let mut slot = spare_slot();

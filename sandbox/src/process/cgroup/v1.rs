@@ -12,6 +12,8 @@ pub(crate) struct CgroupV1 {
     memory: Option<PathBuf>,
     pids: Option<PathBuf>,
     cpuacct: Option<PathBuf>,
+    /// `tasks` files opened ahead of the run (a spare's, by the reaper thread): handed out once.
+    join_ahead: std::sync::Mutex<Vec<std::os::fd::OwnedFd>>,
 }
 
 impl CgroupV1 {
@@ -24,6 +26,7 @@ impl CgroupV1 {
             memory: make(&dirs.memory),
             pids: make(&dirs.pids),
             cpuacct: make(&dirs.cpuacct),
+            join_ahead: Default::default(),
         };
         if cg.memory.is_none() && cg.pids.is_none() && cg.cpuacct.is_none() {
             return Err("cannot create a cgroup in any v1 controller (not writable)".into());
@@ -60,6 +63,24 @@ impl CgroupV1 {
         missing
     }
 
+    /// Opens the `tasks` files now, so that the run that gets this cgroup does not.
+    pub(crate) fn open_join_files_ahead(&self) {
+        if let Ok(files) = self.open_join_files() {
+            *self.join_ahead.lock().unwrap_or_else(|e| e.into_inner()) = files;
+        }
+    }
+
+    fn open_join_files(&self) -> io::Result<Vec<std::os::fd::OwnedFd>> {
+        self.all()
+            .map(|dir| {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(dir.join("tasks"))
+                    .map(Into::into)
+            })
+            .collect()
+    }
+
     fn all(&self) -> impl Iterator<Item = &PathBuf> {
         [&self.memory, &self.pids, &self.cpuacct]
             .into_iter()
@@ -76,14 +97,11 @@ impl CgroupManager for CgroupV1 {
     }
 
     fn self_join_files(&self) -> io::Result<Vec<std::os::fd::OwnedFd>> {
-        self.all()
-            .map(|dir| {
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(dir.join("tasks"))
-                    .map(Into::into)
-            })
-            .collect()
+        let ahead = std::mem::take(&mut *self.join_ahead.lock().unwrap_or_else(|e| e.into_inner()));
+        if !ahead.is_empty() {
+            return Ok(ahead);
+        }
+        self.open_join_files()
     }
 
     fn cpu_ns(&self) -> Option<u64> {
