@@ -385,7 +385,7 @@ fn build_root(root: &RootPlan) -> Step<()> {
     .at("mount /dev")?;
     for node in DEV_NODES {
         let at = join(&dev, node);
-        sys::touch(&at).at("create a device mount point")?;
+        sys::create_new(&at).at("create a device mount point")?;
         bind(
             &join(&c(OLD_ROOT), &format!("dev/{node}")),
             &at,

@@ -155,10 +155,9 @@ pub(crate) fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
 /// A close-on-exec pipe as raw descriptors, for the setup processes, which leave through `exit_now`
 /// and close descriptors in bulk (`close_all_except`).
 pub(crate) fn pipe_raw() -> io::Result<(RawFd, RawFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: fds has room for the two descriptors pipe2 writes.
-    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
-    Ok((fds[0], fds[1]))
+    use std::os::fd::IntoRawFd;
+    let (r, w) = pipe_cloexec()?;
+    Ok((r.into_raw_fd(), w.into_raw_fd()))
 }
 
 pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
@@ -397,27 +396,14 @@ pub(crate) fn mkdir(path: &CStr, mode: libc::mode_t) -> io::Result<()> {
 }
 
 /// Creates an empty file to bind a file onto.
-/// Creates an empty file at `path`; `EEXIST` if anything is there already (a symlink included).
+/// Creates an empty file at `path` (a mount point); `EEXIST` if anything is there already (a symlink
+/// included).
 pub(crate) fn create_new(path: &CStr) -> io::Result<()> {
     // SAFETY: path is NUL-terminated; the returned descriptor is closed right away.
     let fd = check(unsafe {
         libc::open(
             path.as_ptr(),
             libc::O_CREAT | libc::O_EXCL | libc::O_RDONLY | libc::O_CLOEXEC,
-            0o644,
-        )
-    })?;
-    // SAFETY: fd was just opened by us.
-    unsafe { libc::close(fd) };
-    Ok(())
-}
-
-pub(crate) fn touch(path: &CStr) -> io::Result<()> {
-    // SAFETY: path is NUL-terminated; the returned descriptor is closed right away.
-    let fd = check(unsafe {
-        libc::open(
-            path.as_ptr(),
-            libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
             0o644,
         )
     })?;

@@ -192,9 +192,6 @@ impl Spare {
         super::reaper::defer(Box::new(move || {
             let made = host_layout().and_then(Cgroup::make).map(|cg| {
                 let missing = cg.limit(limits);
-                if let Cgroup::V1(v1) = &cg {
-                    v1.open_join_files_ahead();
-                }
                 (cg, limits, missing)
             });
             let mut slot = spare_slot();

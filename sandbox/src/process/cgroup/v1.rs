@@ -12,7 +12,7 @@ pub(crate) struct CgroupV1 {
     memory: Option<PathBuf>,
     pids: Option<PathBuf>,
     cpuacct: Option<PathBuf>,
-    /// `tasks` files opened ahead of the run (a spare's, by the reaper thread): handed out once.
+    /// `tasks` files opened when the cgroup was made: handed out once, to the run that uses it.
     join_ahead: std::sync::Mutex<Vec<std::os::fd::OwnedFd>>,
 }
 
@@ -30,6 +30,11 @@ impl CgroupV1 {
         };
         if cg.memory.is_none() && cg.pids.is_none() && cg.cpuacct.is_none() {
             return Err("cannot create a cgroup in any v1 controller (not writable)".into());
+        }
+        // Opened with the directories (for a spare, on the reaper thread, off the next run's start);
+        // if this fails, `self_join_files` opens them when the run starts.
+        if let Ok(files) = cg.open_join_files() {
+            *cg.join_ahead.lock().unwrap_or_else(|e| e.into_inner()) = files;
         }
         Ok(cg)
     }
@@ -61,13 +66,6 @@ impl CgroupV1 {
             missing.push("cgroup_cpu");
         }
         missing
-    }
-
-    /// Opens the `tasks` files now, so that the run that gets this cgroup does not.
-    pub(crate) fn open_join_files_ahead(&self) {
-        if let Ok(files) = self.open_join_files() {
-            *self.join_ahead.lock().unwrap_or_else(|e| e.into_inner()) = files;
-        }
     }
 
     fn open_join_files(&self) -> io::Result<Vec<std::os::fd::OwnedFd>> {
