@@ -57,6 +57,15 @@ fn start(c: &mut Criterion) {
     g.bench_function("gauntlet_full", |b| {
         b.iter_custom(|iters| start_to_exit(&sandbox, &policy, &prog, iters))
     });
+    // The same cold start with the setup process forked from this process each time, as on a
+    // process's first run (without it, runs after the first go through the fork server).
+    let direct = ProcessSandbox::new(ProcessOptions {
+        direct_fork: true,
+        ..ProcessOptions::default()
+    });
+    g.bench_function("gauntlet_full_direct_fork", |b| {
+        b.iter_custom(|iters| start_to_exit(&direct, &policy, &prog, iters))
+    });
     // The fast start path: a parked sandbox per run, refilled in the background.
     let pool = sandbox.pool(&policy, &prog, 1).unwrap();
     // Start latency with a sandbox parked: the wait for the background refill is not timed (runs

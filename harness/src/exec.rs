@@ -119,6 +119,8 @@ pub fn run(args: ExecArgs) -> ExitCode {
                     StdinMode::Null
                 },
                 weaken,
+                // One run per process: the fork server would never be started anyway.
+                ..ProcessOptions::default()
             };
             let sandbox = ProcessSandbox::new(opts);
             if args.channel {

@@ -7,6 +7,7 @@ const SUBJECTS: &[&str] = &[
     "bare_fork_exec",
     "gauntlet_warm",
     "gauntlet_run",
+    "gauntlet_run_direct_fork",
     "gauntlet_cold_exec",
     "gauntlet_run_without_no-net-ns",
     "gauntlet_run_without_no-mount-ns",

@@ -82,7 +82,17 @@ pub fn all(ctx: &Context) -> Result<Vec<Subject>, String> {
         per_run(
             "gauntlet_run",
             "Gauntlet cold (ProcessSandbox::run, full)",
-            Weakening::default(),
+            ProcessOptions::default(),
+            None,
+            t,
+        ),
+        per_run(
+            "gauntlet_run_direct_fork",
+            "Gauntlet cold, forked from the host (direct_fork)",
+            ProcessOptions {
+                direct_fork: true,
+                ..ProcessOptions::default()
+            },
             None,
             t,
         ),
@@ -94,7 +104,11 @@ pub fn all(ctx: &Context) -> Result<Vec<Subject>, String> {
         let weaken = unsafe { Weakening::remove_protections([w]) };
         let id = format!("gauntlet_run_without_{}", w.name());
         let label = format!("Gauntlet cold, {} (one layer removed)", w.name());
-        v.push(per_run(&id, &label, weaken, Some(w), t));
+        let opts = ProcessOptions {
+            weaken,
+            ..ProcessOptions::default()
+        };
+        v.push(per_run(&id, &label, opts, Some(w), t));
     }
     let peers: [(&str, &str, Vec<&str>); 4] = [
         (
@@ -266,14 +280,11 @@ fn pooled(prog: &Path) -> Result<Subject, String> {
 fn per_run(
     id: &str,
     label: &str,
-    weaken: Weakening,
+    opts: ProcessOptions,
     without: Option<Weaken>,
     prog: &Path,
 ) -> Subject {
-    let sandbox = ProcessSandbox::new(ProcessOptions {
-        weaken,
-        ..ProcessOptions::default()
-    });
+    let sandbox = ProcessSandbox::new(opts);
     let policy = Policy::default();
     let prog = prog.to_path_buf();
     let command = format!("ProcessSandbox::run({})", prog.display());
@@ -305,7 +316,7 @@ fn settled(prog: &Path) -> Subject {
     let mut s = per_run(
         "gauntlet_run_settled",
         "Gauntlet cold, run + teardown (then settle)",
-        Weakening::default(),
+        ProcessOptions::default(),
         None,
         prog,
     );

@@ -1,6 +1,7 @@
 //! The child's setup path: where the `Plan` is applied. Three processes take part:
 //!
-//! - **A** (forked from the supervisor): closes every inherited descriptor, becomes the run's unprivileged
+//! - **A** (forked by the fork server, or by the supervisor on a process's first run; either way a child
+//!   of the supervisor, see `forkserver`): closes every inherited descriptor, becomes the run's unprivileged
 //!   host uid (when the supervisor is root), creates the user, pid, mount, net, ipc and uts namespaces,
 //!   maps uid 0 inside to that host uid, waits until the supervisor has put it in the run cgroup, enters a
 //!   new cgroup namespace, starts B and waits for it. A dies with the supervisor (`PDEATHSIG`).
@@ -13,7 +14,7 @@
 //!   other descriptor closed, default signal handling, rlimits, securebits locked, capability bounding
 //!   and ambient sets emptied, no_new_privs, Landlock, capabilities zeroed, seccomp, execve.
 //!
-//! Only A is a `fork` (a copy of the supervisor). B shares A's memory and C shares B's until its
+//! Only A is a `fork` (a copy of the small fork server, or of the supervisor). B shares A's memory and C shares B's until its
 //! `execve` (`sys::spawn_shared`): a fork of a big host copies its page tables and pays a copy-on-write
 //! fault for each page either side writes afterwards, and the copy is torn down again at `execve`. Each
 //! process still has its own descriptors, credentials, namespaces and file-system context. B never runs
@@ -142,7 +143,8 @@ fn stage_a(plan: &Plan, fds: ChildFds) -> Step<()> {
     }
     // Credentials changed above, which clears the parent-death signal: set it now.
     sys::set_pdeathsig(libc::SIGKILL).at("set parent-death signal")?;
-    // Wait until the supervisor has moved us into the run cgroup (or gave up on cgroups).
+    // Wait until the supervisor has moved us into the run cgroup (or gave up on cgroups); an A that
+    // joined by itself finds its go already in the pipe.
     let mut go = [0u8; 1];
     if sys::read_fd(fds.go, &mut go).at("wait for the supervisor")? != 1 {
         sys::exit_now(125);
@@ -386,10 +388,14 @@ fn build_root(root: &RootPlan) -> Step<()> {
     for node in DEV_NODES {
         let at = join(&dev, node);
         sys::create_new(&at).at("create a device mount point")?;
-        bind(
-            &join(&c(OLD_ROOT), &format!("dev/{node}")),
+        // A single file: no recursion, and no attributes to set (nothing executes a character device
+        // and set-id bits mean nothing on one).
+        sys::mount(
+            Some(&join(&c(OLD_ROOT), &format!("dev/{node}"))),
             &at,
-            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
+            None,
+            libc::MS_BIND as libc::c_ulong,
+            None,
         )
         .at("bind a device node")?;
     }
@@ -547,7 +553,9 @@ fn stage_c(
     } else {
         inherit_all_fds(status);
     }
-    sys::reset_signals();
+    if !plan.signals_default {
+        sys::reset_signals();
+    }
     for &(res, soft, hard) in &plan.rlimits {
         sys::setrlimit(res, soft, hard).at("set rlimits")?;
     }

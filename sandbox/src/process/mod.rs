@@ -9,6 +9,7 @@ mod cgroup;
 mod child;
 mod egress;
 mod fence;
+mod forkserver;
 mod netpool;
 mod plan;
 mod pool;
@@ -28,6 +29,7 @@ pub use cgroup::{leftover_run_cgroups, own_cgroups, start_time, OwnCgroups};
 use cgroup::{Cgroup, CgroupLimits, CgroupManager, CgroupStats};
 pub use child::CHANNEL_FD;
 pub use egress::EGRESS_SOCKET;
+pub use forkserver::fork_server_runs;
 pub use plan::resolve_program;
 pub use pool::ProcessPool;
 pub use probe::{doctor, LayerReport};
@@ -82,6 +84,7 @@ pub fn settle() {
 pub fn shutdown() {
     reaper::drain();
     cgroup::Spare::drop_all();
+    forkserver::stop();
 }
 
 /// Where the plugin's stdin comes from.
@@ -104,6 +107,10 @@ pub struct ProcessOptions {
     pub stdin: StdinMode,
     /// Protections removed on purpose (mutants). Empty unless built through the unsafe constructor.
     pub weaken: Weakening,
+    /// Fork every run's setup process from this process, never through the fork server (see
+    /// `forkserver`). By default a process's first run forks directly and later runs go through the
+    /// server, so a big host is not copied for each run.
+    pub direct_fork: bool,
 }
 
 /// Per-run additions to a process run.
@@ -556,12 +563,27 @@ fn spawn(
         join: join_raw,
         launch: launch_r.as_ref().map(|fd| fd.as_raw_fd()),
     };
-    let start = Instant::now();
-    let a = match sys::fork().map_err(io_err("fork"))? {
-        sys::Forked::Child => child::run_a(plan, fds),
-        sys::Forked::Parent(pid) => pid,
-    };
+    // A that moves itself into the run cgroup has nothing to wait for: its go is in the pipe before it
+    // starts.
     let self_joined = !join.is_empty();
+    if self_joined {
+        sys::write_all(go_w.as_raw_fd(), b"g").map_err(io_err("pipe"))?;
+    }
+    let start = Instant::now();
+    // From a process's second run on, a small fork server forks A, so the host is not copied.
+    // A run weakened to inherit the caller's descriptors must be a fork of the caller: the server has
+    // none of them.
+    let served = match opts.direct_fork || !plan.close_fds {
+        true => None,
+        false => forkserver::spawn_a(plan, &fds),
+    };
+    let a = match served {
+        Some(forked) => forked.map_err(io_err("fork"))?,
+        None => match sys::fork().map_err(io_err("fork"))? {
+            sys::Forked::Child => child::run_a(plan, fds),
+            sys::Forked::Parent(pid) => pid,
+        },
+    };
     drop((stdin, out_w, err_w, status_w, go_r, join, launch_r));
     let pidfd = sys::pidfd_open(a).map_err(io_err("pidfd_open"))?;
 
@@ -572,7 +594,9 @@ fn spawn(
             let _ = sys::kill(a, libc::SIGKILL);
         }
     }
-    let _ = sys::write_all(go_w.as_raw_fd(), b"g");
+    if !self_joined {
+        let _ = sys::write_all(go_w.as_raw_fd(), b"g");
+    }
     drop(go_w);
     Ok(Spawned {
         a,
@@ -643,6 +667,7 @@ fn monitor(
     let cpu_limit_ns =
         (!weaken.has(Weaken::NoCpuLimit)).then_some(policy.limits.cpu_time.0.as_nanos() as u64);
     let cpu_poll = cgroup.is_some() && cpu_limit_ns.is_some();
+    let mut next_cpu_check = start + CPU_POLL;
     let mut written: u64 = 0;
     let mut truncated = false;
     let mut killed_for: Option<Limit> = None;
@@ -673,7 +698,10 @@ fn monitor(
                 }
             }
         }
-        if killed_for.is_none() && cpu_poll {
+        // CPU time is read every CPU_POLL, not at every wakeup: the wakeups of a run's last moments
+        // (its output closing, B's report) then cost no cgroup reads while the plugin's tree exits.
+        if killed_for.is_none() && cpu_poll && now >= next_cpu_check {
+            next_cpu_check = now + CPU_POLL;
             if let (Some(limit), Some(used)) = (cpu_limit_ns, cgroup.and_then(|c| c.cpu_ns())) {
                 if used.saturating_sub(cpu_base_ns) >= limit {
                     killed_for = Some(Limit::CpuTime);
@@ -686,7 +714,7 @@ fn monitor(
             _ => Duration::from_secs(1),
         };
         if cpu_poll && killed_for.is_none() {
-            timeout = timeout.min(CPU_POLL);
+            timeout = timeout.min(next_cpu_check.saturating_duration_since(now));
         }
         let mut pfds = vec![libc::pollfd {
             fd: pidfd.as_raw_fd(),

@@ -2,6 +2,7 @@
 //! fork (C strings, the file-system view, the BPF programs, rlimits), so the child's setup path only
 //! makes system calls.
 
+use std::collections::HashMap;
 use std::ffi::{CString, OsString};
 use std::os::fd::RawFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -119,6 +120,9 @@ pub(crate) struct Plan {
     pub no_new_privs: bool,
     pub drop_caps: bool,
     pub tree_kill: bool,
+    /// Every signal disposition and the signal mask are the defaults already (setup processes forked
+    /// by the fork server, which reset its own when it started), so C need not reset them.
+    pub signals_default: bool,
 }
 
 fn cstr(bytes: &[u8], what: &str) -> Result<CString, SandboxError> {
@@ -160,9 +164,22 @@ pub fn resolve_program(program: &Path) -> Result<PathBuf, SandboxError> {
     }
 }
 
+/// What one path on the host is, as `resolve_recording` found it (without following a last symlink).
+#[derive(Clone)]
+enum Found {
+    Link(PathBuf),
+    Dir,
+    Other,
+}
+
 /// Follows `p` component by component; every symlink met on the way is recorded (so the view can have
-/// the same symlink) and resolved. Returns the symlink-free path.
-fn resolve_recording(p: &Path, links: &mut Vec<(PathBuf, PathBuf)>) -> std::io::Result<PathBuf> {
+/// the same symlink) and resolved. Returns the symlink-free path and whether it is a directory. `seen`
+/// keeps each looked-up path for the other paths of the same view (they share prefixes such as `/usr`).
+fn resolve_recording(
+    p: &Path,
+    links: &mut Vec<(PathBuf, PathBuf)>,
+    seen: &mut HashMap<PathBuf, Found>,
+) -> std::io::Result<(PathBuf, bool)> {
     let mut done = PathBuf::from("/");
     let mut rest: Vec<std::ffi::OsString> = p
         .components()
@@ -173,41 +190,71 @@ fn resolve_recording(p: &Path, links: &mut Vec<(PathBuf, PathBuf)>) -> std::io::
         .collect();
     rest.reverse();
     let mut hops = 0;
+    let mut is_dir = true;
     while let Some(name) = rest.pop() {
-        let next = done.join(&name);
-        let meta = std::fs::symlink_metadata(&next)?;
-        if meta.file_type().is_symlink() {
-            hops += 1;
-            if hops > 40 {
-                return Err(std::io::Error::from_raw_os_error(libc::ELOOP));
-            }
-            let target = std::fs::read_link(&next)?;
-            if !links.iter().any(|(at, _)| at == &next) {
-                links.push((next.clone(), target.clone()));
-            }
-            let resolved = if target.is_absolute() {
-                target
-            } else {
-                done.join(target)
-            };
-            let mut more: Vec<std::ffi::OsString> = resolved
-                .components()
-                .filter_map(|c| match c {
-                    std::path::Component::Normal(n) => Some(n.to_os_string()),
-                    std::path::Component::ParentDir => Some("..".into()),
-                    _ => None,
-                })
-                .collect();
-            more.reverse();
-            rest.extend(more);
-            done = PathBuf::from("/");
-        } else if name == ".." {
+        if name == ".." {
             done.pop();
-        } else {
-            done = next;
+            is_dir = true;
+            continue;
+        }
+        let next = done.join(&name);
+        let found = match seen.get(&next) {
+            Some(f) => f.clone(),
+            None => {
+                let meta = std::fs::symlink_metadata(&next)?;
+                let f = if meta.file_type().is_symlink() {
+                    Found::Link(std::fs::read_link(&next)?)
+                } else if meta.is_dir() {
+                    Found::Dir
+                } else {
+                    Found::Other
+                };
+                seen.insert(next.clone(), f.clone());
+                f
+            }
+        };
+        match found {
+            Found::Link(target) => {
+                hops += 1;
+                if hops > 40 {
+                    return Err(std::io::Error::from_raw_os_error(libc::ELOOP));
+                }
+                if !links.iter().any(|(at, _)| at == &next) {
+                    links.push((next.clone(), target.clone()));
+                }
+                let resolved = if target.is_absolute() {
+                    target
+                } else {
+                    done.join(target)
+                };
+                let mut more: Vec<std::ffi::OsString> = resolved
+                    .components()
+                    .filter_map(|c| match c {
+                        std::path::Component::Normal(n) => Some(n.to_os_string()),
+                        std::path::Component::ParentDir => Some("..".into()),
+                        _ => None,
+                    })
+                    .collect();
+                more.reverse();
+                rest.extend(more);
+                done = PathBuf::from("/");
+                is_dir = true;
+            }
+            Found::Dir => {
+                done = next;
+                is_dir = true;
+            }
+            Found::Other => {
+                if !rest.is_empty() {
+                    // A file in the middle of a path.
+                    return Err(std::io::Error::from_raw_os_error(libc::ENOTDIR));
+                }
+                done = next;
+                is_dir = false;
+            }
         }
     }
-    Ok(done)
+    Ok((done, is_dir))
 }
 
 /// The view's mount and symlink entries, and each bound path with whether it is writable and a directory.
@@ -219,6 +266,7 @@ fn build_view(ro: &[PathBuf], rw: &[PathBuf], program: &Path) -> Result<View, Sa
     // (path, writable, is_dir)
     let mut binds: Vec<(PathBuf, bool, bool)> = Vec::new();
     let mut links: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut seen: HashMap<PathBuf, Found> = HashMap::new();
     let mut todo: Vec<(PathBuf, bool, &'static str)> = Vec::new();
     todo.push((program.to_path_buf(), false, "program"));
     todo.extend(ro.iter().map(|p| (p.clone(), false, "fs.ro")));
@@ -230,17 +278,16 @@ fn build_view(ro: &[PathBuf], rw: &[PathBuf], program: &Path) -> Result<View, Sa
                 SandboxErrorKind::MissingPath,
             )
         };
-        let real = resolve_recording(&p, &mut links).map_err(|_| missing())?;
+        let (real, is_dir) = resolve_recording(&p, &mut links, &mut seen).map_err(|_| missing())?;
         if real == Path::new("/") {
             return Err(SandboxError::new(
                 format!("{field}: {}", p.display()),
                 SandboxErrorKind::Setup("resolves to \"/\"".into()),
             ));
         }
-        let meta = std::fs::metadata(&real).map_err(|_| missing())?;
         // A rw entry replaces a ro bind of the same path.
         binds.retain(|(at, w, _)| !(at == &real && writable && !*w));
-        binds.push((real, writable, meta.is_dir()));
+        binds.push((real, writable, is_dir));
     }
     binds.sort_by_key(|(at, ..)| at.components().count());
     let mut kept: Vec<(PathBuf, bool, bool)> = Vec::new();
@@ -441,5 +488,6 @@ pub(crate) fn build(input: PlanInput<'_>) -> Result<Plan, SandboxError> {
         no_new_privs: !weaken.has(Weaken::NoNoNewPrivs),
         drop_caps: !weaken.has(Weaken::KeepCaps),
         tree_kill: !weaken.has(Weaken::NoTreeKill),
+        signals_default: false,
     })
 }

@@ -233,7 +233,12 @@ pub(crate) fn dup_cloexec_above(fd: RawFd, min: RawFd) -> io::Result<RawFd> {
 
 /// A close-on-exec duplicate of a descriptor the caller keeps owning.
 pub(crate) fn dup_owned(fd: RawFd) -> io::Result<OwnedFd> {
-    let new = dup_cloexec_above(fd, 3)?;
+    dup_owned_above(fd, 3)
+}
+
+/// `dup_owned`, numbered `min` or above.
+pub(crate) fn dup_owned_above(fd: RawFd, min: RawFd) -> io::Result<OwnedFd> {
+    let new = dup_cloexec_above(fd, min)?;
     // SAFETY: F_DUPFD_CLOEXEC returned a fresh descriptor that nobody else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(new) })
 }
@@ -753,4 +758,264 @@ pub(crate) fn uname_release() -> String {
     unsafe { CStr::from_ptr(u.release.as_ptr()) }
         .to_string_lossy()
         .into_owned()
+}
+
+/// A connected pair of close-on-exec `SOCK_SEQPACKET` unix sockets (the fork server's line).
+pub(crate) fn seqpacket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid array of two ints for socketpair to fill.
+    check(unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    })?;
+    // SAFETY: socketpair succeeded, so both descriptors are open and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Most descriptors one message carries.
+pub(crate) const MAX_PASSED_FDS: usize = 16;
+
+/// Sends `bytes` as one message with `fds` attached (`SCM_RIGHTS`).
+pub(crate) fn send_with_fds(sock: RawFd, bytes: &[u8], fds: &[RawFd]) -> io::Result<()> {
+    if fds.len() > MAX_PASSED_FDS {
+        return Err(io::Error::other("too many descriptors for one message"));
+    }
+    let mut iov = libc::iovec {
+        iov_base: bytes.as_ptr() as *mut libc::c_void,
+        iov_len: bytes.len(),
+    };
+    // Control buffer: u64s, so it is aligned for cmsghdr.
+    let mut control = [0u64; 16];
+    // SAFETY: zeroed msghdr is valid; every pointer set below outlives the sendmsg call.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    if !fds.is_empty() {
+        let data_len = std::mem::size_of_val(fds) as u32;
+        // SAFETY: CMSG_SPACE is a pure size computation.
+        let space = unsafe { libc::CMSG_SPACE(data_len) } as usize;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = space;
+        // SAFETY: msg_control points at `space` (<= 128) writable, aligned bytes; the header and the
+        // descriptors are written inside them, where CMSG_FIRSTHDR and CMSG_DATA point.
+        unsafe {
+            let cmsg = libc::CMSG_FIRSTHDR(&msg);
+            (*cmsg).cmsg_level = libc::SOL_SOCKET;
+            (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+            (*cmsg).cmsg_len = libc::CMSG_LEN(data_len) as usize;
+            std::ptr::copy_nonoverlapping(
+                fds.as_ptr().cast::<u8>(),
+                libc::CMSG_DATA(cmsg),
+                data_len as usize,
+            );
+        }
+    }
+    loop {
+        // SAFETY: msg and what it points at are valid for the call.
+        let n = unsafe { libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL) };
+        if n >= 0 {
+            return if n as usize == bytes.len() {
+                Ok(())
+            } else {
+                Err(io::Error::other("short send"))
+            };
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Receives one message into `buf`, with the descriptors attached to it (close-on-exec). `Ok((0, _))`
+/// is the other end closing. A message or descriptor list that did not fit is an error.
+pub(crate) fn recv_with_fds(sock: RawFd, buf: &mut [u8]) -> io::Result<(usize, Vec<OwnedFd>)> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let mut control = [0u64; 16];
+    // SAFETY: zeroed msghdr is valid; every pointer set below outlives the recvmsg call.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control);
+    let n = loop {
+        // SAFETY: msg points at a writable buffer and control area that live through the call.
+        let n = unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC) };
+        if n >= 0 {
+            break n as usize;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    };
+    let mut fds = Vec::new();
+    // SAFETY: the kernel filled msg_control with well-formed headers up to msg_controllen; the CMSG
+    // macros walk exactly those, and each SCM_RIGHTS payload holds cmsg_len - CMSG_LEN(0) bytes of ints,
+    // fresh descriptors that this process now owns.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let bytes = (*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
+                let data = libc::CMSG_DATA(cmsg);
+                for i in 0..bytes / std::mem::size_of::<RawFd>() {
+                    let fd = std::ptr::read_unaligned(data.cast::<RawFd>().add(i));
+                    fds.push(OwnedFd::from_raw_fd(fd));
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    if msg.msg_flags & (libc::MSG_TRUNC | libc::MSG_CTRUNC) != 0 {
+        return Err(io::Error::other("message truncated"));
+    }
+    Ok((n, fds))
+}
+
+/// `fork`, except that the child's parent is this process's parent (`CLONE_PARENT`): the fork
+/// server starts each setup process as a child of the host, which reaps it. A raw `clone` without a
+/// new stack: the child runs on its copy of this stack, as after `fork`. The caller is single-threaded
+/// (the fork server); the child leaves through `exit_now` or `execve`.
+pub(crate) fn fork_sibling() -> io::Result<Forked> {
+    // SAFETY: clone without CLONE_VM and with a null stack behaves like fork: the child gets a copy of
+    // this single-threaded process's memory and continues here.
+    let pid = check_long(unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            (libc::CLONE_PARENT | libc::SIGCHLD) as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    })?;
+    Ok(if pid == 0 {
+        Forked::Child
+    } else {
+        Forked::Parent(pid as libc::pid_t)
+    })
+}
+
+/// Starts the fork server: `/proc/self/exe` again, with `argv = [arg0, parent pid]`, an empty
+/// environment and `sock` as descriptor 3; `fork_server_hook` takes over before `main`. Called from
+/// a thread that lives as long as the process (the reaper's): the server and the setup processes it
+/// starts are that thread's children.
+pub(crate) fn exec_fork_server(arg0: &CStr, sock: RawFd) -> io::Result<libc::pid_t> {
+    let parent = CString::new(std::process::id().to_string()).map_err(io::Error::other)?;
+    let exe = c"/proc/self/exe";
+    let argv = [arg0.as_ptr(), parent.as_ptr(), std::ptr::null()];
+    let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+    // The server's stdio: not the host's, whose readers would otherwise wait for the server too.
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
+    // Both above the numbers they are moved to, so no dup2 below clobbers the other.
+    let null = dup_owned_above(null.as_raw_fd(), 10)?;
+    let sock = dup_owned_above(sock, 10)?;
+    let (null, sock) = (null.as_raw_fd(), sock.as_raw_fd());
+    match fork()? {
+        Forked::Child => {
+            // Only async-signal-safe calls here: this is a fork of a multi-threaded process.
+            // SAFETY: dup2 and execve take valid descriptors and NULL-terminated arrays of valid
+            // strings prepared before the fork; _exit ends the child if they fail.
+            unsafe {
+                let placed = (0..3).all(|fd| libc::dup2(null, fd) == fd)
+                    && libc::dup2(sock, SERVER_FD) == SERVER_FD;
+                if placed {
+                    libc::execve(exe.as_ptr(), argv.as_ptr(), envp.as_ptr());
+                }
+                libc::_exit(127)
+            }
+        }
+        Forked::Parent(pid) => Ok(pid),
+    }
+}
+
+/// The fork server's end of its line.
+pub(crate) const SERVER_FD: RawFd = 3;
+
+/// Whether descriptor `fd` is a `SOCK_SEQPACKET` socket.
+pub(crate) fn is_seqpacket(fd: RawFd) -> bool {
+    let mut ty: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: ty and len are valid to fill for SO_TYPE.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut ty as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    rc == 0 && ty == libc::SOCK_SEQPACKET
+}
+
+pub(crate) fn set_cloexec(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl on an integer fd has no memory-safety preconditions.
+    check(unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) })?;
+    Ok(())
+}
+
+/// Sets this thread's name (`/proc/<pid>/comm`; at most 15 bytes are kept).
+pub(crate) fn set_name(name: &CStr) {
+    // SAFETY: name is a valid NUL-terminated string; the kernel copies at most 16 bytes of it.
+    unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr() as libc::c_ulong, 0, 0, 0) };
+}
+
+pub(crate) fn getppid() -> libc::pid_t {
+    // SAFETY: no preconditions.
+    unsafe { libc::getppid() }
+}
+
+/// Identity (device, inode) of the namespace `/proc/thread-self/ns/<name>` or `/proc/<pid>/ns/<name>`
+/// names.
+pub(crate) fn ns_id(path: &CStr) -> io::Result<(u64, u64)> {
+    // SAFETY: stat is plain old data; all-zero is a valid value to fill.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: path is NUL-terminated, st valid to fill.
+    check(unsafe { libc::stat(path.as_ptr(), &mut st) })?;
+    Ok((st.st_dev, st.st_ino))
+}
+
+/// Runs before `main` in every program that links the process backend (glibc passes `argc`, `argv`,
+/// `envp` to `.init_array` functions). In a process started by `exec_fork_server` it turns the
+/// program into the fork server and never returns; anywhere else it returns at once.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[used]
+#[link_section = ".init_array"]
+pub(crate) static FORK_SERVER_HOOK: extern "C" fn(
+    libc::c_int,
+    *const *const libc::c_char,
+    *const *const libc::c_char,
+) = fork_server_hook;
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+extern "C" fn fork_server_hook(
+    argc: libc::c_int,
+    argv: *const *const libc::c_char,
+    _envp: *const *const libc::c_char,
+) {
+    if argc != 2 || argv.is_null() {
+        return;
+    }
+    // SAFETY: glibc passes the program's own argc/argv: argv holds argc valid NUL-terminated strings.
+    let (arg0, arg1) = unsafe { (CStr::from_ptr(*argv), CStr::from_ptr(*argv.add(1))) };
+    if arg0 != super::forkserver::ARG0 || !is_seqpacket(SERVER_FD) {
+        return;
+    }
+    let parent = arg1
+        .to_str()
+        .ok()
+        .and_then(|s| s.parse::<libc::pid_t>().ok());
+    super::forkserver::serve(parent.unwrap_or(-1))
 }

@@ -473,13 +473,29 @@ pub(crate) fn remove_dir_retrying(dir: &Path) -> io::Result<()> {
     last
 }
 
+/// A small cgroup file's text: one open, one read, one close. A cgroup file is a `seq_file`, whose
+/// read fills the buffer unless the text ends first, so a short read is the whole text (no size
+/// lookup and no second read for the end, which `fs::read_to_string` spends on each file).
+fn read_small(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut buf = [0u8; 512];
+    let n = file.read(&mut buf).ok()?;
+    if n == buf.len() {
+        let mut text = String::from_utf8(buf.to_vec()).ok()?;
+        file.read_to_string(&mut text).ok()?;
+        return Some(text);
+    }
+    String::from_utf8(buf[..n].to_vec()).ok()
+}
+
 pub(crate) fn read_u64(path: &Path) -> Option<u64> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+    read_small(path)?.trim().parse().ok()
 }
 
 /// Value of `key` in a flat-keyed cgroup file (`memory.events`, `pids.events`, `memory.oom_control`).
 pub(crate) fn read_keyed(path: &Path, key: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = read_small(path)?;
     text.lines().find_map(|l| {
         let (k, v) = l.split_once(' ')?;
         (k == key).then(|| v.trim().parse().ok()).flatten()
