@@ -8,7 +8,7 @@ use std::path::Path;
 
 use gauntlet_sandbox::policy::Policy;
 use gauntlet_sandbox::process::{self, ProcessOptions, ProcessSandbox};
-use gauntlet_sandbox::{Outcome, Status};
+use gauntlet_sandbox::{Outcome, Status, Weaken, Weakening};
 
 /// Pids of processes named like the fork server whose parent is this process.
 fn servers() -> Vec<u32> {
@@ -103,15 +103,55 @@ fn runs_after_the_first_go_through_the_fork_server_and_behave_the_same() {
     assert_eq!(a.layers, b.layers);
     assert_eq!(servers(), started, "still the same server");
 
+    // Not even a run weakened to inherit this process's descriptors (close-on-exec cleared) gets the
+    // line to the server: it would ask it for setup processes of its own choosing.
+    // SAFETY: not memory safety; the program run lists its descriptors and exits.
+    let weaken = unsafe { Weakening::remove_protections([Weaken::InheritFds]) };
+    let leaky = ProcessSandbox::new(ProcessOptions {
+        weaken,
+        ..ProcessOptions::default()
+    });
+    let fds = sh(&leaky, "ls -l /proc/self/fd/");
+    assert_eq!(fds.status, Status::Exited, "{fds:?}");
+    assert!(text(&fds).contains("pipe:"), "{}", text(&fds));
+    assert!(!text(&fds).contains("socket:"), "{}", text(&fds));
+
+    // The server keeps the read-only part of a view as a template: a bound file the host replaces
+    // (renamed over, a new inode) is seen anew, not the old one the template held.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let file = dir.path().join("config.txt");
+    std::fs::write(&file, "first\n").unwrap();
+    let mut policy = Policy::default();
+    policy.fs.ro.push("/usr/bin".into());
+    policy.fs.ro.push("/bin".into());
+    policy.fs.ro.push(file.clone());
+    let cat = |want: &str| {
+        let args = [
+            OsString::from("-c"),
+            OsString::from(format!("cat {}", file.display())),
+        ];
+        let o = sandbox.run(&policy, Path::new("/bin/sh"), &args).unwrap();
+        assert_eq!(text(&o), want, "{o:?}");
+    };
+    let before = process::fork_server_runs();
+    cat("first\n");
+    cat("first\n");
+    let next = dir.path().join("next.txt");
+    std::fs::write(&next, "second\n").unwrap();
+    std::fs::rename(&next, &file).unwrap();
+    cat("second\n");
+    assert_eq!(process::fork_server_runs(), before + 3);
+
     // shutdown ends it (and reaps it: no zombie is left either).
     process::shutdown();
     assert!(servers().is_empty());
     assert!(!Path::new(&format!("/proc/{}", started[0])).exists());
+    let served = process::fork_server_runs();
     let after = sh(&sandbox, INTERRUPT_SELF);
     assert_eq!(after.signal, Some(libc::SIGINT));
     assert_eq!(
         process::fork_server_runs(),
-        2,
+        served,
         "the first run after shutdown forks directly"
     );
     process::shutdown();

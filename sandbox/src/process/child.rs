@@ -6,7 +6,8 @@
 //!   maps uid 0 inside to that host uid, waits until the supervisor has put it in the run cgroup, enters a
 //!   new cgroup namespace, starts B and waits for it. A dies with the supervisor (`PDEATHSIG`).
 //! - **B** (pid 1 of the new pid namespace): builds the new root (pivot_root into a tmpfs holding only the
-//!   policy's paths, a private /tmp, a minimal /dev, a /proc with the kernel's knobs read-only), sets the
+//!   policy's paths, a private /tmp, a minimal read-only /dev, a /proc with the kernel's knobs read-only;
+//!   from a fork server's template, only the run's own mounts are made here, see `plan::Layout`), sets the
 //!   hostname, brings up loopback when asked, starts C, and reaps. When C exits, B kills every process
 //!   left in the pid namespace (`kill(-1)`), reaps them all, reports C's status and `D`, and exits.
 //!   A dies -> B gets SIGKILL.
@@ -32,7 +33,8 @@ use std::os::fd::RawFd;
 
 use super::fence::{self, FenceResult};
 use super::plan::{
-    Plan, RootPlan, ViewEntry, DEV_NODES, NEW_ROOT, OLD_ROOT, PROC_MASKED, PROC_READ_ONLY,
+    per_run_path, Layout, Plan, RootPlan, ViewEntry, DEV_NODES, NEW_ROOT, OLD_ROOT, PROC_MASKED,
+    PROC_READ_ONLY,
 };
 use super::sys;
 
@@ -96,6 +98,10 @@ fn run_stage<T>(status: &Cell<RawFd>, stage: impl FnOnce() -> Step<T>) -> ! {
 }
 
 fn stage_a(plan: &Plan, fds: ChildFds) -> Step<()> {
+    // Never handed on, whatever the plan says about inherited descriptors.
+    if let Some(fd) = super::forkserver::host_socket() {
+        sys::close(fd);
+    }
     if plan.close_fds {
         let netns = plan.join_netns.unwrap_or(fds.go);
         let channel = fds.channel.unwrap_or(fds.go);
@@ -347,7 +353,6 @@ fn tmpfs(at: &CStr, flags: libc::c_ulong, opts: &str) -> io::Result<()> {
 }
 
 fn build_root(root: &RootPlan) -> Step<()> {
-    let nosuid_nodev = (libc::MS_NOSUID | libc::MS_NODEV) as libc::c_ulong;
     sys::mount(
         None,
         c"/",
@@ -356,27 +361,58 @@ fn build_root(root: &RootPlan) -> Step<()> {
         None,
     )
     .at("make / private")?;
-    // A scratch tmpfs to pivot into first, so the whole host stays reachable under OLD_ROOT while the
-    // new root is assembled next to it.
-    tmpfs(c"/tmp", nosuid_nodev, "size=64k,mode=0700").at("mount the scratch tmpfs")?;
-    sys::chdir(c"/tmp").at("enter the scratch tmpfs")?;
-    sys::mkdir(&c(&NEW_ROOT[1..]), 0o755).at("mkdir newroot")?;
-    sys::mkdir(&c(&OLD_ROOT[1..]), 0o755).at("mkdir oldroot")?;
-    sys::pivot_root(c".", &c(&OLD_ROOT[1..])).at("pivot into the scratch tmpfs")?;
-    sys::chdir(c"/").at("chdir /")?;
+    match &root.layout {
+        Layout::Host => {
+            // A scratch tmpfs to pivot into first, so the whole host stays reachable under OLD_ROOT
+            // while the new root is assembled next to it.
+            let nosuid_nodev = (libc::MS_NOSUID | libc::MS_NODEV) as libc::c_ulong;
+            tmpfs(c"/tmp", nosuid_nodev, "size=64k,mode=0700").at("mount the scratch tmpfs")?;
+            sys::chdir(c"/tmp").at("enter the scratch tmpfs")?;
+            sys::mkdir(&c(&NEW_ROOT[1..]), 0o755).at("mkdir newroot")?;
+            sys::mkdir(&c(&OLD_ROOT[1..]), 0o755).at("mkdir oldroot")?;
+            sys::pivot_root(c".", &c(&OLD_ROOT[1..])).at("pivot into the scratch tmpfs")?;
+            sys::chdir(c"/").at("chdir /")?;
+            build_static(root)?;
+            build_per_run(root)?;
+            seal_static()?;
+        }
+        // The fork server's mount table has that shape already.
+        Layout::Scratch => {
+            build_static(root)?;
+            build_per_run(root)?;
+            seal_static()?;
+        }
+        Layout::Template(template) => {
+            // One recursive bind brings the whole read-only part (its mounts keep their attributes).
+            sys::mount(
+                Some(template),
+                &c(NEW_ROOT),
+                None,
+                (libc::MS_BIND | libc::MS_REC) as libc::c_ulong,
+                None,
+            )
+            .at("bind the view template")?;
+            build_per_run(root)?;
+        }
+    }
+    sys::chdir(&c(NEW_ROOT)).at("enter the new root")?;
+    // The old root now lies on top of the new one at "."; `stage_b` detaches it (`umount2(".")`, with
+    // this directory still the current one) while the plugin's process sets itself up.
+    sys::pivot_root(c".", c".").at("pivot_root")?;
+    Ok(())
+}
 
+/// The part of the view that is the same for every run of a plan, assembled at `NEW_ROOT` (an empty
+/// directory, sources under `OLD_ROOT`): the root tmpfs, a minimal `/dev`, mount points for the run's
+/// own mounts, and the policy's paths outside those. B builds it for its run; the fork server builds it
+/// once per plan as a template.
+pub(crate) fn build_static(root: &RootPlan) -> Step<()> {
+    let nosuid_nodev = (libc::MS_NOSUID | libc::MS_NODEV) as libc::c_ulong;
     let newroot = c(NEW_ROOT);
     tmpfs(&newroot, nosuid_nodev, "size=1m,nr_inodes=4096,mode=0755").at("mount the new root")?;
-    let noexec = (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC) as libc::c_ulong;
-    let tmp = join(&newroot, "tmp");
-    mkdir_existing_ok(&tmp).at("mkdir /tmp")?;
-    let tmp_opts = format!(
-        "size={},nr_inodes={},mode=1777",
-        root.tmp_size,
-        (root.tmp_size / 4096).clamp(1024, 1 << 20)
-    );
-    tmpfs(&tmp, noexec, &tmp_opts).at("mount /tmp")?;
-
+    for dir in ["tmp", "proc"] {
+        mkdir_existing_ok(&join(&newroot, dir)).at("mkdir a mount point")?;
+    }
     let dev = join(&newroot, "dev");
     mkdir_existing_ok(&dev).at("mkdir /dev")?;
     tmpfs(
@@ -407,12 +443,46 @@ fn build_root(root: &RootPlan) -> Step<()> {
     ] {
         sys::symlink(&c(target), &join(&dev, name)).at("create /dev symlinks")?;
     }
-    let shm = join(&dev, "shm");
-    sys::mkdir(&shm, 0o1777).at("mkdir /dev/shm")?;
-    tmpfs(&shm, noexec, &tmp_opts).at("mount /dev/shm")?;
+    sys::mkdir(&join(&dev, "shm"), 0o1777).at("mkdir /dev/shm")?;
+    for entry in root.entries.iter().filter(|e| !per_run_path(e.at())) {
+        make_entry(entry)?;
+    }
+    Ok(())
+}
+
+/// The view's read-only part stays so: the root and `/dev` (the plugin writes only to `/tmp`,
+/// `/dev/shm` and rw paths; writes to a device node are not writes to the mount).
+pub(crate) fn seal_static() -> Step<()> {
+    let newroot = c(NEW_ROOT);
+    sys::mount_setattr(
+        &newroot,
+        false,
+        sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+    )
+    .at("make the new root read-only")?;
+    sys::mount_setattr(
+        &join(&newroot, "dev"),
+        false,
+        sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
+    )
+    .at("make /dev read-only")
+}
+
+/// The run's own mounts on top of the read-only part: a private `/tmp` and `/dev/shm`, a `/proc` with
+/// the kernel's knobs read-only and its internals masked, and the policy's paths inside those.
+fn build_per_run(root: &RootPlan) -> Step<()> {
+    let newroot = c(NEW_ROOT);
+    let noexec = (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC) as libc::c_ulong;
+    let tmp_opts = format!(
+        "size={},nr_inodes={},mode=1777",
+        root.tmp_size,
+        (root.tmp_size / 4096).clamp(1024, 1 << 20)
+    );
+    tmpfs(&join(&newroot, "tmp"), noexec, &tmp_opts).at("mount /tmp")?;
+    let dev = join(&newroot, "dev");
+    tmpfs(&join(&dev, "shm"), noexec, &tmp_opts).at("mount /dev/shm")?;
 
     let proc_ = join(&newroot, "proc");
-    mkdir_existing_ok(&proc_).at("mkdir /proc")?;
     if root.fresh_proc {
         sys::mount(Some(c"proc"), &proc_, Some(c"proc"), noexec, None).at("mount /proc")?;
     } else {
@@ -452,48 +522,41 @@ fn build_root(root: &RootPlan) -> Step<()> {
         ))
         .at("mask /proc entries")?;
     }
-    // Policy paths last, so that paths under /tmp or /dev land on top of the private mounts.
-    for entry in &root.entries {
-        match entry {
-            ViewEntry::Bind {
-                src,
-                dst,
-                dir,
-                writable,
-            } => {
-                // Made unless something is there already (an earlier entry's, or a private mount's).
-                with_parents(dst, || {
-                    if *dir {
-                        sys::mkdir(dst, 0o755)
-                    } else {
-                        sys::create_new(dst)
-                    }
-                })
-                .at("create a mount point")?;
-                let attrs = if *writable {
-                    sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC
+    // Policy paths inside the run's own mounts last, so that they land on top of those.
+    for entry in root.entries.iter().filter(|e| per_run_path(e.at())) {
+        make_entry(entry)?;
+    }
+    Ok(())
+}
+
+fn make_entry(entry: &ViewEntry) -> Step<()> {
+    match entry {
+        ViewEntry::Bind {
+            src,
+            dst,
+            dir,
+            writable,
+        } => {
+            // Made unless something is there already (an earlier entry's, or a private mount's).
+            with_parents(dst, || {
+                if *dir {
+                    sys::mkdir(dst, 0o755)
                 } else {
-                    sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV
-                };
-                bind(src, dst, attrs).at("bind a policy path")?;
-            }
-            ViewEntry::Symlink { target, at } => {
-                with_parents(at, || sys::symlink(target, at)).at("create a symlink")?;
-            }
+                    sys::create_new(dst)
+                }
+            })
+            .at("create a mount point")?;
+            let attrs = if *writable {
+                sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC
+            } else {
+                sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV
+            };
+            bind(src, dst, attrs).at("bind a policy path")
+        }
+        ViewEntry::Symlink { target, at } => {
+            with_parents(at, || sys::symlink(target, at)).at("create a symlink")
         }
     }
-    // The new root itself is read-only: the plugin writes only to /tmp, /dev/shm and rw paths.
-    sys::mount_setattr(
-        &newroot,
-        false,
-        sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
-    )
-    .at("make the new root read-only")?;
-    sys::chdir(&newroot).at("enter the new root")?;
-    // The old root now lies on top of the new one at "."; `stage_b` detaches it (`umount2(".")`, with
-    // this directory still the current one) while the plugin's process sets itself up.
-    sys::pivot_root(c".", c".").at("pivot_root")?;
-    Ok(())
 }
 
 /// Largest launch message (all arguments together).

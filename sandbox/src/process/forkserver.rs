@@ -10,10 +10,15 @@
 //! (the host reaps it, A's parent-death signal follows the host) and runs exactly the code it runs after
 //! a direct fork.
 //!
+//! The server also does what is the same for every run of a plan once: it lives in a mount namespace
+//! of its own, shaped as B's is after its first pivot (`prepare_layout`), and keeps the read-only part
+//! of each plan's view as a template (`Templates`), which B binds in one call before adding the run's
+//! own `/tmp`, `/dev/shm` and `/proc` (`plan::Layout`).
+//!
 //! The first run of a process forks directly (a one-run program such as `gauntlet exec` never pays for
 //! the server), and so does any run the server cannot take: a thread in other namespaces or with
 //! other effective ids than the server's, a plan too big for one message, a run weakened to inherit
-//! the host's descriptors, a server that could not start or has died (a server that dies in the middle
+//! the host's descriptors or to keep its mount namespace, a server that could not start or has died (a server that dies in the middle
 //! of a request fails that run instead: it may have forked A already). The server is started by the
 //! reaper's thread, which lives as long as the process, and ends when the host closes the socket
 //! (`shutdown`, or the host's exit) or dies (parent-death signal).
@@ -22,14 +27,16 @@ use std::ffi::{CStr, CString, OsStr};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use seccompiler::sock_filter;
 
 use super::child::{self, ChildFds};
 use super::fence::FenceSpec;
-use super::plan::{ExecPlan, Namespaces, Plan, RootPlan, ViewEntry};
+use super::plan::{
+    per_run_path, ExecPlan, Layout, Namespaces, Plan, RootPlan, ViewEntry, NEW_ROOT, OLD_ROOT,
+};
 use super::{reaper, sys};
 
 /// `argv[0]` of the fork server; with a second argument (the host's pid) and a seqpacket socket at
@@ -86,6 +93,29 @@ static STATE: Mutex<State> = Mutex::new(State {
 /// Runs whose setup process the server forked (for tests and diagnostics).
 static SERVED: AtomicU64 = AtomicU64::new(0);
 
+/// The host's end of the server's line, while there is one: a setup process forked directly from the
+/// host closes it first of all, so no plugin can reach the server, not even one weakened to inherit
+/// the host's descriptors (whose close-on-exec flags are cleared). Set after the socket is made and
+/// cleared before it is closed, so a fork never sees a number that names something else.
+static HOST_SOCKET: AtomicI32 = AtomicI32::new(-1);
+
+/// See `HOST_SOCKET`.
+pub(crate) fn host_socket() -> Option<RawFd> {
+    Some(HOST_SOCKET.load(Ordering::SeqCst)).filter(|fd| *fd >= 0)
+}
+
+/// Direct forks hold this shared while they fork; the server's line is made, and its far end handed
+/// to the server and closed, under it held exclusively. So a setup process forked directly never
+/// holds an end of the line that it does not know about (`HOST_SOCKET`): one weakened to inherit
+/// descriptors would hand it to the plugin, which could take the server's messages or ask it for
+/// setup processes of its own.
+static FORK_GATE: RwLock<()> = RwLock::new(());
+
+/// Held around a direct fork of a setup process.
+pub(crate) fn direct_fork_gate() -> RwLockReadGuard<'static, ()> {
+    FORK_GATE.read().unwrap_or_else(|e| e.into_inner())
+}
+
 /// How many runs of this process had their setup process forked by the fork server.
 pub fn fork_server_runs() -> u64 {
     SERVED.load(Ordering::Relaxed)
@@ -110,7 +140,7 @@ fn ns_ids(dir: &str) -> Option<NsIds> {
     let mut out = [(0, 0); 4];
     for (slot, name) in out.iter_mut().zip(NAMESPACES) {
         let path = CString::new(format!("{dir}/ns/{name}")).ok()?;
-        *slot = sys::ns_id(&path).ok()?;
+        *slot = sys::file_id(&path).ok()?;
     }
     Some(out)
 }
@@ -118,7 +148,10 @@ fn ns_ids(dir: &str) -> Option<NsIds> {
 /// Forks the run's setup process through the server. `None`: no server can take this run, the caller
 /// forks directly.
 pub(crate) fn spawn_a(plan: &Plan, fds: &ChildFds) -> Option<std::io::Result<libc::pid_t>> {
-    if !cfg!(all(target_os = "linux", target_env = "gnu")) {
+    // A run weakened to inherit the host's descriptors, or to stay in the host's mount namespace,
+    // must be a fork of the host: the server has none of those descriptors, and a mount namespace of
+    // its own.
+    if !cfg!(all(target_os = "linux", target_env = "gnu")) || !plan.close_fds || !plan.ns.mount {
         return None;
     }
     let mut s = state();
@@ -189,7 +222,15 @@ pub(crate) fn spawn_a(plan: &Plan, fds: &ChildFds) -> Option<std::io::Result<lib
 /// Ends a server: closing the socket makes it exit; the kill covers a server that hangs. Reaped here
 /// (it is a child of the reaper's thread, and any thread of the process may reap it).
 fn retire(server: Server) {
+    let gate = FORK_GATE.write().unwrap_or_else(|e| e.into_inner());
+    let _ = HOST_SOCKET.compare_exchange(
+        server.sock.as_raw_fd(),
+        -1,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
     drop(server.sock);
+    drop(gate);
     let _ = sys::kill(server.pid, libc::SIGKILL);
     let _ = sys::wait4(server.pid);
 }
@@ -220,9 +261,13 @@ fn launch() -> std::io::Result<Server> {
         // The hook is what turns the new process into the server: keep it linked in.
         std::hint::black_box(&sys::FORK_SERVER_HOOK);
     }
+    let gate = FORK_GATE.write().unwrap_or_else(|e| e.into_inner());
     let (ours, theirs) = sys::seqpacket_pair()?;
-    let pid = sys::exec_fork_server(ARG0, theirs.as_raw_fd())?;
+    let pid = sys::exec_fork_server(ARG0, theirs.as_raw_fd());
     drop(theirs);
+    let pid = pid?;
+    HOST_SOCKET.store(ours.as_raw_fd(), Ordering::SeqCst);
+    drop(gate);
     let server = Server {
         sock: ours,
         pid,
@@ -242,7 +287,9 @@ fn launch() -> std::io::Result<Server> {
         Ok(_) => Err(std::io::Error::from(std::io::ErrorKind::TimedOut)),
         Err(e) => Err(e),
     };
-    let ns = ns_ids(&format!("/proc/{pid}"));
+    // The namespaces the server started in: this thread's (it makes a mount namespace of its own
+    // afterwards, shaped from this one).
+    let ns = ns_ids("/proc/thread-self");
     match (ready, ns) {
         (Ok((1, _)), Some(ns)) if word == *b"R" => Ok(Server { ns, ..server }),
         (ready, _) => {
@@ -268,6 +315,10 @@ pub(crate) fn stop() {
 /// The server's life: entered from the pre-`main` hook, never returns.
 pub(crate) fn serve(parent: libc::pid_t) -> ! {
     let sock = sys::SERVER_FD;
+    // Only its line and /dev/null as stdio: descriptors the host had without close-on-exec stay out.
+    if sys::close_from(sys::SERVER_FD as u32 + 1).is_err() {
+        sys::exit_now(1);
+    }
     // `ps` shows what it is (its setup processes carry the name until the plugin's execve).
     sys::set_name(c"gauntlet-fork");
     // Default dispositions and an empty mask for every setup process forked from here (the host's
@@ -281,6 +332,11 @@ pub(crate) fn serve(parent: libc::pid_t) -> ! {
     {
         sys::exit_now(1);
     }
+    let scratch = match prepare_layout() {
+        Ok(scratch) => scratch,
+        Err(_) => sys::exit_now(1),
+    };
+    let mut templates = Templates::default();
     let mut buf = vec![0u8; MAX_REQUEST];
     loop {
         let (n, fds) = match sys::recv_with_fds(sock, &mut buf) {
@@ -289,14 +345,15 @@ pub(crate) fn serve(parent: libc::pid_t) -> ! {
         };
         let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
         let reply = match decode(&buf[..n], &raw) {
-            Ok((plan, child_fds)) => match sys::fork_sibling() {
-                Ok(sys::Forked::Child) => {
-                    sys::close(sock);
-                    child::run_a(&plan, child_fds)
+            Ok((mut plan, child_fds)) => {
+                if let Some(root) = plan.root.as_mut() {
+                    root.layout = match scratch {
+                        true => templates.layout_for(root),
+                        false => Layout::Host,
+                    };
                 }
-                Ok(sys::Forked::Parent(pid)) => pid,
-                Err(e) => -e.raw_os_error().unwrap_or(libc::EAGAIN),
-            },
+                fork_a(&plan, child_fds)
+            }
             Err(_) => -libc::EINVAL,
         };
         drop(fds);
@@ -304,6 +361,130 @@ pub(crate) fn serve(parent: libc::pid_t) -> ! {
             sys::exit_now(0);
         }
     }
+}
+
+/// Forks A for one request; returns its pid, or a negative errno.
+fn fork_a(plan: &Plan, fds: ChildFds) -> i32 {
+    match sys::fork_sibling() {
+        Ok(sys::Forked::Child) => {
+            sys::close(sys::SERVER_FD);
+            child::run_a(plan, fds)
+        }
+        Ok(sys::Forked::Parent(pid)) => pid,
+        Err(e) => -e.raw_os_error().unwrap_or(libc::EAGAIN),
+    }
+}
+
+/// Where the server keeps its view templates (in its own mount namespace).
+const VIEWS: &str = "/views";
+
+/// Templates kept at most; the least recently used one goes first.
+const MAX_TEMPLATES: usize = 8;
+
+/// Gives the server a mount namespace of its own, shaped as B's is after its first pivot: a scratch
+/// tmpfs root, the host's root at `OLD_ROOT` (a slave of the host's mounts, so later host mounts show),
+/// an empty `NEW_ROOT`, `VIEWS` for templates, and `/proc` a symlink to the host's (A writes its id maps
+/// there). `Ok(false)`: no mount namespace could be made (an unprivileged host); runs build as after a
+/// direct fork.
+fn prepare_layout() -> std::io::Result<bool> {
+    if sys::unshare(libc::CLONE_NEWNS).is_err() {
+        return Ok(false);
+    }
+    sys::mount(
+        None,
+        c"/",
+        None,
+        (libc::MS_REC | libc::MS_SLAVE) as libc::c_ulong,
+        None,
+    )?;
+    sys::mount(
+        Some(c"tmpfs"),
+        c"/tmp",
+        Some(c"tmpfs"),
+        (libc::MS_NOSUID | libc::MS_NODEV) as libc::c_ulong,
+        Some(c"size=64k,mode=0755"),
+    )?;
+    sys::chdir(c"/tmp")?;
+    for dir in [NEW_ROOT, OLD_ROOT, VIEWS] {
+        sys::mkdir(&CString::new(&dir[1..]).expect("no NUL"), 0o755)?;
+    }
+    sys::symlink(c"oldroot/proc", c"proc")?;
+    sys::pivot_root(c".", &CString::new(&OLD_ROOT[1..]).expect("no NUL"))?;
+    sys::chdir(c"/")?;
+    Ok(true)
+}
+
+/// The view templates this server has built: the part of a view that is the same for every run of a
+/// plan (`child::build_static`, read-only), keyed by that part's entries and the identity (device,
+/// inode) of each bound source, so a source replaced on the host (a file renamed over, a directory
+/// made anew) gets a new template instead of the old inode.
+#[derive(Default)]
+struct Templates {
+    next: u32,
+    /// Oldest first; `None` where building failed (those runs build their whole view).
+    made: Vec<(Vec<u8>, Option<CString>)>,
+}
+
+impl Templates {
+    fn layout_for(&mut self, root: &RootPlan) -> Layout {
+        let Some(key) = template_key(root) else {
+            return Layout::Scratch;
+        };
+        let made = match self.made.iter().position(|(k, _)| *k == key) {
+            Some(i) => self.made.remove(i).1,
+            None => {
+                let path = CString::new(format!("{VIEWS}/{}", self.next)).expect("no NUL");
+                self.next += 1;
+                make_template(root, &path).ok().map(|()| path)
+            }
+        };
+        if self.made.len() >= MAX_TEMPLATES {
+            if let (_, Some(old)) = self.made.remove(0) {
+                let _ = sys::umount_detach(&old);
+                let _ = sys::rmdir(&old);
+            }
+        }
+        self.made.push((key, made.clone()));
+        made.map_or(Layout::Scratch, Layout::Template)
+    }
+}
+
+fn template_key(root: &RootPlan) -> Option<Vec<u8>> {
+    let mut e = Enc {
+        out: Vec::new(),
+        fds: Vec::new(),
+    };
+    for entry in root.entries.iter().filter(|e| !per_run_path(e.at())) {
+        e.entry(entry);
+        if let ViewEntry::Bind { src, .. } = entry {
+            let (dev, ino) = sys::file_id(src).ok()?;
+            e.u64(dev);
+            e.u64(ino);
+        }
+    }
+    Some(e.out)
+}
+
+/// Builds the read-only part of `root`'s view at `NEW_ROOT` and moves it to `path`.
+fn make_template(root: &RootPlan, path: &CStr) -> std::io::Result<()> {
+    let newroot = CString::new(NEW_ROOT).expect("no NUL");
+    if let Err((stage, e)) = child::build_static(root).and_then(|()| child::seal_static()) {
+        let _ = sys::umount_detach(&newroot);
+        return Err(std::io::Error::other(format!("{stage}: {e}")));
+    }
+    let moved = sys::mkdir(path, 0o755).and_then(|()| {
+        sys::mount(
+            Some(&newroot),
+            path,
+            None,
+            libc::MS_MOVE as libc::c_ulong,
+            None,
+        )
+    });
+    if moved.is_err() {
+        let _ = sys::umount_detach(&newroot);
+    }
+    moved
 }
 
 // The wire format: the plan's fields in declaration order; integers little-endian, byte strings with
@@ -347,6 +528,27 @@ impl Enc {
         self.u32(v.len() as u32);
         for p in v {
             self.bytes(p.as_os_str().as_bytes());
+        }
+    }
+    fn entry(&mut self, entry: &ViewEntry) {
+        match entry {
+            ViewEntry::Bind {
+                src,
+                dst,
+                dir,
+                writable,
+            } => {
+                self.u8(0);
+                self.cstr(src);
+                self.cstr(dst);
+                self.bool(*dir);
+                self.bool(*writable);
+            }
+            ViewEntry::Symlink { target, at } => {
+                self.u8(1);
+                self.cstr(target);
+                self.cstr(at);
+            }
         }
     }
     fn fd(&mut self, fd: Option<RawFd>) {
@@ -393,25 +595,7 @@ fn encode(plan: &Plan, fds: &ChildFds) -> (Vec<u8>, Vec<RawFd>) {
             e.bool(true);
             e.u32(root.entries.len() as u32);
             for entry in &root.entries {
-                match entry {
-                    ViewEntry::Bind {
-                        src,
-                        dst,
-                        dir,
-                        writable,
-                    } => {
-                        e.u8(0);
-                        e.cstr(src);
-                        e.cstr(dst);
-                        e.bool(*dir);
-                        e.bool(*writable);
-                    }
-                    ViewEntry::Symlink { target, at } => {
-                        e.u8(1);
-                        e.cstr(target);
-                        e.cstr(at);
-                    }
-                }
+                e.entry(entry);
             }
             e.u64(root.tmp_size);
             e.bool(root.proc_sys_writable);
@@ -598,6 +782,7 @@ fn decode(buf: &[u8], fds: &[RawFd]) -> Result<(Plan, ChildFds), Malformed> {
                 tmp_size: d.u64()?,
                 proc_sys_writable: d.bool()?,
                 fresh_proc: d.bool()?,
+                layout: Layout::Host,
             })
         }
         false => None,

@@ -571,18 +571,19 @@ fn spawn(
     }
     let start = Instant::now();
     // From a process's second run on, a small fork server forks A, so the host is not copied.
-    // A run weakened to inherit the caller's descriptors must be a fork of the caller: the server has
-    // none of them.
-    let served = match opts.direct_fork || !plan.close_fds {
+    let served = match opts.direct_fork {
         true => None,
         false => forkserver::spawn_a(plan, &fds),
     };
     let a = match served {
         Some(forked) => forked.map_err(io_err("fork"))?,
-        None => match sys::fork().map_err(io_err("fork"))? {
-            sys::Forked::Child => child::run_a(plan, fds),
-            sys::Forked::Parent(pid) => pid,
-        },
+        None => {
+            let _gate = forkserver::direct_fork_gate();
+            match sys::fork().map_err(io_err("fork"))? {
+                sys::Forked::Child => child::run_a(plan, fds),
+                sys::Forked::Parent(pid) => pid,
+            }
+        }
     };
     drop((stdin, out_w, err_w, status_w, go_r, join, launch_r));
     let pidfd = sys::pidfd_open(a).map_err(io_err("pidfd_open"))?;

@@ -49,6 +49,16 @@ pub(crate) enum ViewEntry {
     Symlink { target: CString, at: CString },
 }
 
+impl ViewEntry {
+    /// Where the entry goes (under `NEW_ROOT`).
+    pub(crate) fn at(&self) -> &std::ffi::CStr {
+        match self {
+            ViewEntry::Bind { dst, .. } => dst,
+            ViewEntry::Symlink { at, .. } => at,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct RootPlan {
     pub entries: Vec<ViewEntry>,
@@ -56,7 +66,42 @@ pub(crate) struct RootPlan {
     pub proc_sys_writable: bool,
     /// A proc of the sandbox's own pid namespace (false only without one).
     pub fresh_proc: bool,
+    /// Where B starts from (set by the fork server; not part of the request).
+    pub layout: Layout,
 }
+
+/// The mount table B finds when it starts building the view.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// A copy of the host's: B mounts a scratch tmpfs and pivots into it first, so the host's root
+    /// appears at `OLD_ROOT` and `NEW_ROOT` is free to build on.
+    #[default]
+    Host,
+    /// A copy of the fork server's, which already has that shape (a scratch root, the host at
+    /// `OLD_ROOT`, an empty `NEW_ROOT`).
+    Scratch,
+    /// As `Scratch`, and the fork server has built the view's part that is the same for every run of
+    /// this plan (root, `/dev`, the policy's paths; read-only) at this path: B binds it at `NEW_ROOT`
+    /// and adds only the run's own mounts (`/tmp`, `/dev/shm`, `/proc`).
+    Template(CString),
+}
+
+/// Whether a view entry's place is inside one of the run's own mounts (`/tmp`, `/dev/shm`, `/proc`),
+/// so it is made for each run, after those mounts, rather than once in a template.
+pub(crate) fn per_run_path(dst: &std::ffi::CStr) -> bool {
+    let inside = dst
+        .to_bytes()
+        .strip_prefix(NEW_ROOT.as_bytes())
+        .unwrap_or(dst.to_bytes());
+    PER_RUN_MOUNTS.iter().any(|m| {
+        inside
+            .strip_prefix(m.as_bytes())
+            .is_some_and(|rest| rest.is_empty() || rest[0] == b'/')
+    })
+}
+
+/// The view's mounts made fresh for every run (relative to the new root).
+pub(crate) const PER_RUN_MOUNTS: &[&str] = &["/tmp", "/dev/shm", "/proc"];
 
 #[derive(Clone, Debug)]
 pub(crate) struct ExecPlan {
@@ -376,6 +421,7 @@ pub(crate) fn build(input: PlanInput<'_>) -> Result<Plan, SandboxError> {
         tmp_size: policy.fs.tmp_size.0,
         proc_sys_writable: weaken.has(Weaken::ProcSysWritable),
         fresh_proc: ns.pid,
+        layout: Layout::Host,
     });
 
     let mut argv = vec![path_c(program)?];

@@ -388,6 +388,12 @@ pub(crate) fn umount_detach(path: &CStr) -> io::Result<()> {
     Ok(())
 }
 
+pub(crate) fn rmdir(path: &CStr) -> io::Result<()> {
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::rmdir(path.as_ptr()) })?;
+    Ok(())
+}
+
 pub(crate) fn chdir(path: &CStr) -> io::Result<()> {
     // SAFETY: path is NUL-terminated.
     check(unsafe { libc::chdir(path.as_ptr()) })?;
@@ -977,9 +983,9 @@ pub(crate) fn getppid() -> libc::pid_t {
     unsafe { libc::getppid() }
 }
 
-/// Identity (device, inode) of the namespace `/proc/thread-self/ns/<name>` or `/proc/<pid>/ns/<name>`
-/// names.
-pub(crate) fn ns_id(path: &CStr) -> io::Result<(u64, u64)> {
+/// Identity (device, inode) of what `path` names, symlinks followed: a file, or the namespace
+/// `/proc/thread-self/ns/<name>` stands for.
+pub(crate) fn file_id(path: &CStr) -> io::Result<(u64, u64)> {
     // SAFETY: stat is plain old data; all-zero is a valid value to fill.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: path is NUL-terminated, st valid to fill.
