@@ -384,15 +384,24 @@ fn build_root(root: &RootPlan) -> Step<()> {
         }
         Layout::Template(template) => {
             // One recursive bind brings the whole read-only part (its mounts keep their attributes).
-            sys::mount(
+            // A template the server dropped after forking A (it keeps a bounded number) is built here.
+            match sys::mount(
                 Some(template),
                 &c(NEW_ROOT),
                 None,
                 (libc::MS_BIND | libc::MS_REC) as libc::c_ulong,
                 None,
-            )
-            .at("bind the view template")?;
-            build_per_run(root)?;
+            ) {
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                    build_static(root)?;
+                    build_per_run(root)?;
+                    seal_static()?;
+                }
+                bound => {
+                    bound.at("bind the view template")?;
+                    build_per_run(root)?;
+                }
+            }
         }
     }
     sys::chdir(&c(NEW_ROOT)).at("enter the new root")?;

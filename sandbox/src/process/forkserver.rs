@@ -18,8 +18,9 @@
 //! The first run of a process forks directly (a one-run program such as `gauntlet exec` never pays for
 //! the server), and so does any run the server cannot take: a thread in other namespaces or with
 //! other effective ids than the server's, a plan too big for one message, a run weakened to inherit
-//! the host's descriptors or to keep its mount namespace, a server that could not start or has died (a server that dies in the middle
-//! of a request fails that run instead: it may have forked A already). The server is started by the
+//! the host's descriptors or to keep its mount namespace, a server that could not start or has died
+//! (a server that dies in the middle of a request fails that run instead: it may have forked A
+//! already). The server is started by the
 //! reaper's thread, which lives as long as the process, and ends when the host closes the socket
 //! (`shutdown`, or the host's exit) or dies (parent-death signal).
 
@@ -128,6 +129,7 @@ fn state() -> MutexGuard<'static, State> {
         // Fresh, or inherited through a fork: the parent's server is not ours. Its socket is ours to
         // close, its process not ours to reap.
         let old = std::mem::replace(&mut s.phase, Phase::Idle);
+        HOST_SOCKET.store(-1, Ordering::SeqCst);
         drop(old);
         s.owner = me;
         s.direct = 0;
@@ -379,7 +381,7 @@ fn fork_a(plan: &Plan, fds: ChildFds) -> i32 {
 const VIEWS: &str = "/views";
 
 /// Templates kept at most; the least recently used one goes first.
-const MAX_TEMPLATES: usize = 8;
+const MAX_TEMPLATES: usize = 16;
 
 /// Gives the server a mount namespace of its own, shaped as B's is after its first pivot: a scratch
 /// tmpfs root, the host's root at `OLD_ROOT` (a slave of the host's mounts, so later host mounts show),
