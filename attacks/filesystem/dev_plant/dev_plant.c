@@ -88,8 +88,8 @@ __attribute__((unused)) static long dump_path_at(int dirfd, const char *path, lo
 __attribute__((unused)) static long dump_path(const char *path, long max) { return dump_path_at(AT_FDCWD, path, max); }
 /* ---- end of preamble ---- */
 
-/* F21 / Landlock probe: plant things in the sandbox's own read-only places. /dev is a writable tmpfs
- * that only Landlock protects; "/" and its children are read-only mounts; /proc is kernel-owned. The
+/* F21 / Landlock probe: plant things in the sandbox's own read-only places. /dev is a tmpfs mounted
+ * read-only, which Landlock also closes to writes; "/" and its children are read-only mounts; /proc is kernel-owned. The
  * attack creates directories, files, symlinks (named like devices a later program would trust: /dev/kvm,
  * /dev/log, /dev/random replacement), renames over /dev/null, /dev/urandom (only its own files), and
  * writes its marker. A weakened fence leaves extra entries in the host's listing of /proc/<pid>/root/dev

@@ -91,8 +91,8 @@ __attribute__((unused)) static long dump_path(const char *path, long max) { retu
 /* F19: device nodes. mknod/mknodat of block and char devices (host disk 8:0 and 253:0/252:0, mem 1:1,
  * kmem 1:2, port 1:4, tun 10:200, fuse 10:229, kvm 10:232, tty 4:1) in /tmp, /dev/shm, scratch and
  * /dev; opens each node made (reading 64 bytes, never writing). Then FIFOs, sockets and a plain file
- * named like a device in /dev: those need no capability, only Landlock keeps /dev (a tmpfs) closed, so
- * a weakened fence shows in the host's listing of /proc/<pid>/root/dev (pstat) and in the self-report. */
+ * named like a device in /dev: those need no capability; /dev (a tmpfs) is mounted read-only and Landlock grants it no write, so
+ * a breach of both shows in the host's listing of /proc/<pid>/root/dev (pstat) and in the self-report. */
 #include <sys/sysmacros.h>
 #include <sys/socket.h>
 #include <sys/un.h>

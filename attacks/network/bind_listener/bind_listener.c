@@ -1,8 +1,9 @@
 /* net.listen.bind_shell — catalog N12. A bind shell: listen on 0.0.0.0 and [::] (TCP) and 0.0.0.0 (UDP) on
- * a high port derived from the nonce (20000 + hash % 20000), accept for ~600 ms and see who connects. No
+ * a port derived from the nonce (20000 + hash % 12000, below the kernel's ephemeral range), accept for ~600 ms and see who connects. No
  * shell is ever spawned: a connection is only counted. With net = none the policy allows no listener at all
  * (Landlock denies TCP bind); a listener in the host's namespace would be reachable from the host and the
- * network. The host harness cannot probe a port it does not know, so the attack self-reports: whether TCP
+ * network. The host's pstat oracle lists the TCP sockets of the plugin's namespace: a port outside the
+ * ephemeral range there is an explicit bind that net = none forbids. The attack also self-reports: whether TCP
  * bind+listen worked, whether the listener is in the host's namespace (the host honeypots {tcp_port} /
  * {udp_port} are visible in /proc/net), and whether anyone other than its own probe connected.
  * Args: tcp_port udp_port nonce */
@@ -41,7 +42,7 @@ int main(int argc, char **argv) {
     nonce = argv[3];
     unsigned h = 0;
     for (const char *p = nonce; *p; p++) h = h * 31 + (unsigned char)*p;
-    int port = 20000 + (int)(h % 20000);
+    int port = 20000 + (int)(h % 12000);
     printf("listen port %d\n", port);
     int host_ns = visible("/proc/net/tcp", tport) || visible("/proc/net/udp", uport) || visible("/proc/net/tcp6", tport);
     printf("host honeypots visible in /proc/net: %s\n", host_ns ? "yes" : "no");

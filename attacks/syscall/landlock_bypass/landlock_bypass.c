@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     if (symlink(CANARY, p) == 0) { got |= try_read_path(p); unlink(p); }
     report(got, "canary read through a path form");
     unlink(q);
-    /* 7: /dev is a tmpfs only Landlock keeps read-only: an entry there is visible to the host sampler */
+    /* 7: /dev is a tmpfs mounted read-only and closed to writes by Landlock: an entry there is visible to the host sampler */
     char dv[128];
     snprintf(dv, sizeof dv, "/dev/gauntlet-ll-%s", NONCE);
     fd = open(dv, O_WRONLY | O_CREAT | O_EXCL, 0644);

@@ -1,4 +1,4 @@
-/* S34: create entries in /dev, a private tmpfs that only Landlock keeps read-only (regular file, directory, fifo, socket, symlink, hard link, device nodes 1:3 and 1:1, rename into /dev); the host lists the plugin's /dev while it lingers. */
+/* S34: create entries in /dev, a private tmpfs mounted read-only that Landlock also closes to writes (regular file, directory, fifo, socket, symlink, hard link, device nodes 1:3 and 1:1, rename into /dev); the host lists the plugin's /dev while it lingers. */
 #include "../syscall_prelude.h"
 }
 #include <sys/un.h>

@@ -99,6 +99,28 @@ pub fn session(pid: i32) -> Option<i32> {
     after.split(' ').nth(3)?.parse().ok()
 }
 
+/// Local ports of the TCP sockets (IPv4 and IPv6) listed in the process's network namespace, as
+/// the kernel lists them in `/proc/<pid>/net/tcp{,6}` (`None`: unreadable).
+pub fn tcp_local_ports(pid: i32) -> Option<BTreeSet<u16>> {
+    let mut ports = BTreeSet::new();
+    let mut any = false;
+    for file in ["tcp", "tcp6"] {
+        if let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) {
+            any = true;
+            ports.extend(parse_tcp_local_ports(&text));
+        }
+    }
+    any.then_some(ports)
+}
+
+/// The local ports of a `/proc/net/tcp` or `tcp6` table (`sl local_address:port ...`, hex).
+pub fn parse_tcp_local_ports(text: &str) -> impl Iterator<Item = u16> + '_ {
+    text.lines().skip(1).filter_map(|line| {
+        let local = line.split_whitespace().nth(1)?;
+        u16::from_str_radix(local.rsplit_once(':')?.1, 16).ok()
+    })
+}
+
 /// Whether `/proc/sys` is a read-only mount in the process's mount table (`None`: unreadable).
 pub fn proc_sys_read_only(pid: i32) -> Option<bool> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")).ok()?;
@@ -111,4 +133,28 @@ pub fn proc_sys_read_only(pid: i32) -> Option<bool> {
         }
     }
     verdict
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_tcp_local_ports;
+
+    #[test]
+    fn tcp_tables_give_their_local_ports() {
+        let v4 = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n   \
+                  0: 00000000:4E20 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0\n   \
+                  1: 0100007F:94F7 0100007F:4E20 01 00000000:00000000 00:00000000 00000000     0\n";
+        assert_eq!(
+            parse_tcp_local_ports(v4).collect::<Vec<_>>(),
+            [20000, 38135]
+        );
+        let v6 = "  sl  local_address                         remote_address\n   \
+                  0: 00000000000000000000000000000000:4E21 00000000000000000000000000000000:0000 0A\n";
+        assert_eq!(parse_tcp_local_ports(v6).collect::<Vec<_>>(), [20001]);
+        // A hostile or truncated table yields what parses, never a panic.
+        assert_eq!(
+            parse_tcp_local_ports("header\n0: nonsense\n1: 00:zzzz 0\n\n").count(),
+            0
+        );
+    }
 }

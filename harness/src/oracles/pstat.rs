@@ -3,7 +3,10 @@
 //! (the sandbox's own setup processes). A plugin process must have no uid 0, no capability
 //! (effective, permitted, bounding, ambient), NoNewPrivs 1, Seccomp 2 (or 3, killed by the filter
 //! this moment), no namespace shared with the runner, and a root and /dev that show no more than
-//! the minimal view.
+//! the minimal view. Under a policy that allows no network, no TCP socket of the plugin's own network
+//! namespace may hold a port outside the kernel's ephemeral range: only an explicit `bind` gets one,
+//! and Landlock refuses every TCP bind there (a `listen` or `connect` without one takes an ephemeral
+//! port, which Landlock does not govern; the namespace has no interface but a loopback).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -18,6 +21,10 @@ pub const MINIMAL_DEV: &[&str] = &[
 ];
 /// Top-level entries every sandbox root may have (plus the top-level dirs of the policy's paths).
 pub const MINIMAL_ROOT: &[&str] = &["bin", "lib", "lib64", "usr", "tmp", "dev", "proc"];
+
+/// The ports a socket gets without an explicit `bind` (`net.ipv4.ip_local_port_range` of a new
+/// network namespace; the plugin cannot change it: /proc/sys is read-only and it holds no capability).
+pub const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 32768..=60999;
 
 /// The gauntlet binary, to tell the sandbox's own processes from the plugin's.
 #[derive(Clone, Debug)]
@@ -48,6 +55,7 @@ pub struct PstatOracle {
     runner_ns: BTreeMap<&'static str, String>,
     expected_root: BTreeSet<String>,
     expected_dev: BTreeSet<String>,
+    tcp_denied: bool,
     findings: BTreeSet<String>,
     sampled: BTreeSet<i32>,
 }
@@ -69,9 +77,16 @@ impl PstatOracle {
             runner_ns: procfs::namespaces("self"),
             expected_root,
             expected_dev: MINIMAL_DEV.iter().map(|s| s.to_string()).collect(),
+            tcp_denied: false,
             findings: BTreeSet::new(),
             sampled: BTreeSet::new(),
         }
+    }
+
+    /// The policy allows the plugin no TCP socket of its own (`net = "none"`).
+    pub fn deny_tcp(mut self, denied: bool) -> Self {
+        self.tcp_denied = denied;
+        self
     }
 
     pub fn set_exec_pid(&mut self, pid: i32) {
@@ -108,6 +123,23 @@ impl PstatOracle {
         for (name, inode) in &ns {
             if self.runner_ns.get(name) == Some(inode) {
                 out.push(format!("{who} shares the host's {name} namespace"));
+            }
+        }
+        // In the host's namespace the table is the host's; sharing it is reported above.
+        let own_net = ns.contains_key("net") && ns.get("net") != self.runner_ns.get("net");
+        if self.tcp_denied && own_net {
+            let bound: Vec<String> = procfs::tcp_local_ports(pid)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| !EPHEMERAL_PORTS.contains(p))
+                .take(4)
+                .map(|p| p.to_string())
+                .collect();
+            if !bound.is_empty() {
+                out.push(format!(
+                    "{who}'s network namespace has a TCP socket bound to port {} under net = none",
+                    bound.join(", ")
+                ));
             }
         }
         if procfs::proc_sys_read_only(pid) == Some(false) {

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use gauntlet_sandbox::policy::NetMode;
 use gauntlet_sandbox::{Outcome, Policy};
 
 use super::case::CaseDir;
@@ -286,11 +287,14 @@ fn build_oracles(
             }
             OracleKind::Knobs => Box::new(KnobsOracle::new()),
             OracleKind::Pstat => match cgroup {
-                Some(cg) => Box::new(PstatOracle::new(
-                    cg.clone(),
-                    ctx.gauntlet.clone(),
-                    expected_top_dirs(policy, spec.program),
-                )),
+                Some(cg) => Box::new(
+                    PstatOracle::new(
+                        cg.clone(),
+                        ctx.gauntlet.clone(),
+                        expected_top_dirs(policy, spec.program),
+                    )
+                    .deny_tcp(policy.net.mode == NetMode::None),
+                ),
                 None => continue,
             },
             OracleKind::Resources => Box::new(ResourcesOracle {
