@@ -5,8 +5,8 @@
 //! this moment), no namespace shared with the runner, and a root and /dev that show no more than
 //! the minimal view. Under a policy that allows no network, no TCP socket of the plugin's own network
 //! namespace may hold a port outside the kernel's ephemeral range: only an explicit `bind` gets one,
-//! and Landlock refuses every TCP bind there (a `listen` or `connect` without one takes an ephemeral
-//! port, which Landlock does not govern; the namespace has no interface but a loopback).
+//! and Landlock refuses every TCP bind there (a `listen` without one takes an ephemeral port, which
+//! Landlock does not govern; the namespace's only interface, its loopback, is down).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
