@@ -384,23 +384,32 @@ fn build_root(root: &RootPlan) -> Step<()> {
         }
         Layout::Template(template) => {
             // One recursive bind brings the whole read-only part (its mounts keep their attributes).
-            // A template the server dropped after forking A (it keeps a bounded number) is built here.
-            match sys::mount(
+            let newroot = c(NEW_ROOT);
+            let bound = sys::mount(
                 Some(template),
-                &c(NEW_ROOT),
+                &newroot,
                 None,
                 (libc::MS_BIND | libc::MS_REC) as libc::c_ulong,
                 None,
-            ) {
-                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-                    build_static(root)?;
-                    build_per_run(root)?;
-                    seal_static()?;
+            );
+            // The server keeps a bounded number of templates: one it dropped after forking A is gone
+            // (ENOENT) or, caught between its unmount and its rmdir, an empty directory (no /dev).
+            // Either way B builds the view itself.
+            let whole = match bound {
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => false,
+                Err(e) => return Err(("bind the view template", e)),
+                Ok(()) if sys::file_id(&join(&newroot, "dev")).is_ok() => true,
+                Ok(()) => {
+                    sys::umount_detach(&newroot).at("drop an emptied view template")?;
+                    false
                 }
-                bound => {
-                    bound.at("bind the view template")?;
-                    build_per_run(root)?;
-                }
+            };
+            if whole {
+                build_per_run(root)?;
+            } else {
+                build_static(root)?;
+                build_per_run(root)?;
+                seal_static()?;
             }
         }
     }
