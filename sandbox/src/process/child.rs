@@ -361,7 +361,8 @@ fn build_root(root: &RootPlan) -> Step<()> {
         None,
     )
     .at("make / private")?;
-    match &root.layout {
+    // Whether the view's read-only part is at NEW_ROOT already (a fork server's template).
+    let static_ready = match &root.layout {
         Layout::Host => {
             // A scratch tmpfs to pivot into first, so the whole host stays reachable under OLD_ROOT
             // while the new root is assembled next to it.
@@ -372,16 +373,10 @@ fn build_root(root: &RootPlan) -> Step<()> {
             sys::mkdir(&c(&OLD_ROOT[1..]), 0o755).at("mkdir oldroot")?;
             sys::pivot_root(c".", &c(&OLD_ROOT[1..])).at("pivot into the scratch tmpfs")?;
             sys::chdir(c"/").at("chdir /")?;
-            build_static(root)?;
-            build_per_run(root)?;
-            seal_static()?;
+            false
         }
         // The fork server's mount table has that shape already.
-        Layout::Scratch => {
-            build_static(root)?;
-            build_per_run(root)?;
-            seal_static()?;
-        }
+        Layout::Scratch => false,
         Layout::Template(template) => {
             // One recursive bind brings the whole read-only part (its mounts keep their attributes).
             let newroot = c(NEW_ROOT);
@@ -395,7 +390,7 @@ fn build_root(root: &RootPlan) -> Step<()> {
             // The server keeps a bounded number of templates: one it dropped after forking A is gone
             // (ENOENT) or, caught between its unmount and its rmdir, an empty directory (no /dev).
             // Either way B builds the view itself.
-            let whole = match bound {
+            match bound {
                 Err(e) if e.raw_os_error() == Some(libc::ENOENT) => false,
                 Err(e) => return Err(("bind the view template", e)),
                 Ok(()) if sys::file_id(&join(&newroot, "dev")).is_ok() => true,
@@ -403,16 +398,13 @@ fn build_root(root: &RootPlan) -> Step<()> {
                     sys::umount_detach(&newroot).at("drop an emptied view template")?;
                     false
                 }
-            };
-            if whole {
-                build_per_run(root)?;
-            } else {
-                build_static(root)?;
-                build_per_run(root)?;
-                seal_static()?;
             }
         }
+    };
+    if !static_ready {
+        build_static(root)?;
     }
+    build_per_run(root)?;
     sys::chdir(&c(NEW_ROOT)).at("enter the new root")?;
     // The old root now lies on top of the new one at "."; `stage_b` detaches it (`umount2(".")`, with
     // this directory still the current one) while the plugin's process sets itself up.
@@ -421,9 +413,9 @@ fn build_root(root: &RootPlan) -> Step<()> {
 }
 
 /// The part of the view that is the same for every run of a plan, assembled at `NEW_ROOT` (an empty
-/// directory, sources under `OLD_ROOT`): the root tmpfs, a minimal `/dev`, mount points for the run's
-/// own mounts, and the policy's paths outside those. B builds it for its run; the fork server builds it
-/// once per plan as a template.
+/// directory, sources under `OLD_ROOT`) and left read-only: the root tmpfs, a minimal `/dev`, mount
+/// points for the run's own mounts, and the policy's paths outside those. B builds it for its run; the
+/// fork server builds it once per plan as a template.
 pub(crate) fn build_static(root: &RootPlan) -> Step<()> {
     let nosuid_nodev = (libc::MS_NOSUID | libc::MS_NODEV) as libc::c_ulong;
     let newroot = c(NEW_ROOT);
@@ -465,13 +457,8 @@ pub(crate) fn build_static(root: &RootPlan) -> Step<()> {
     for entry in root.entries.iter().filter(|e| !per_run_path(e.at())) {
         make_entry(entry)?;
     }
-    Ok(())
-}
-
-/// The view's read-only part stays so: the root and `/dev` (the plugin writes only to `/tmp`,
-/// `/dev/shm` and rw paths; writes to a device node are not writes to the mount).
-pub(crate) fn seal_static() -> Step<()> {
-    let newroot = c(NEW_ROOT);
+    // The root and `/dev` stay read-only (the plugin writes only to `/tmp`, `/dev/shm` and rw paths;
+    // writes to a device node are not writes to the mount). The run's own mounts come on top later.
     sys::mount_setattr(
         &newroot,
         false,

@@ -470,7 +470,7 @@ fn template_key(root: &RootPlan) -> Option<Vec<u8>> {
 /// Builds the read-only part of `root`'s view at `NEW_ROOT` and moves it to `path`.
 fn make_template(root: &RootPlan, path: &CStr) -> std::io::Result<()> {
     let newroot = CString::new(NEW_ROOT).expect("no NUL");
-    if let Err((stage, e)) = child::build_static(root).and_then(|()| child::seal_static()) {
+    if let Err((stage, e)) = child::build_static(root) {
         let _ = sys::umount_detach(&newroot);
         return Err(std::io::Error::other(format!("{stage}: {e}")));
     }
